@@ -1,0 +1,117 @@
+"""Rapport: a self-hosted CRM. `create_app()` builds the Flask application."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, current_app, request, session
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import DEFAULT_SECRET_KEY, config_for
+from app.extensions import api, babel, csrf, db, htmx, limiter, login_manager, migrate
+
+
+def create_app(overrides: dict | None = None, env: str | None = None) -> Flask:
+    """Build the app for RAPPORT_ENV (or `env`), with `overrides` applied last (tests)."""
+    app = Flask(__name__, instance_path=os.environ.get("RAPPORT_INSTANCE_PATH"))
+    app.config.from_object(config_for(env))
+    app.config.update(overrides or {})
+    _resolve_defaults(app)
+
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app import cli, errors, templating
+
+    errors.register(app)
+    templating.register(app)
+    cli.register(app)
+    return app
+
+
+def _resolve_defaults(app: Flask) -> None:
+    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] in (
+        DEFAULT_SECRET_KEY,
+        "",
+        None,
+    ):
+        raise RuntimeError("Refusing to start in production with the default SECRET_KEY.")
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "rapport.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    from app.queues import limiter_storage_uri
+
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """Accept the usual postgres:// and postgresql:// URLs and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every model registered before migrations look)
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    api.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    from app.services import accounts
+
+    login_manager.user_loader(accounts.load_session_user)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            from app.database import tune_sqlite
+
+            tune_sqlite(db.engine)
+
+    @app.before_request
+    def _attribute_changes_to_user():
+        from app.audit import set_actor
+
+        user = current_user if current_user.is_authenticated else None
+        set_actor(db.session, user, source="web", ip=request.remote_addr)
+
+
+def _select_locale() -> str:
+    """The user's saved language, else the session's choice, else the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    best = request.accept_languages.best_match(["en", "zh-TW", "zh-Hant", "zh-HK", "zh"])
+    return "zh_Hant" if best and best.startswith("zh") else "en"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.blueprints.admin import bp as admin_bp
+    from app.blueprints.api import register_api
+    from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.jobs import bp as jobs_bp
+    from app.blueprints.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(jobs_bp)
+    register_api(app)

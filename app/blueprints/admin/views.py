@@ -1,0 +1,6 @@
+from app.blueprints.admin import bp
+
+
+@bp.get("/users")
+def users():
+    return "users"

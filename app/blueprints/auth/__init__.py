@@ -1,0 +1,7 @@
+"""Sign-in, sign-out, password reset and the user's own profile and API tokens."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from app.blueprints.auth import views  # noqa: E402,F401

@@ -1,0 +1,101 @@
+"""`flask rapport ...` commands: serve, worker, cron, seed, create-admin."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.audit import set_actor
+from app.extensions import db
+
+rapport = AppGroup("rapport", help="Rapport CRM commands.")
+
+
+@rapport.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", default="Administrator", show_default=True)
+@click.option("--password", help="Leave out to be prompted; --generate prints a random one.")
+@click.option("--generate", is_flag=True, help="Generate and print a random password.")
+def create_admin(email: str, name: str, password: str | None, generate: bool) -> None:
+    """Create an administrator, or reset an existing user to administrator."""
+    from app.services.accounts import AccountError, ensure_admin
+
+    if generate:
+        password = secrets.token_urlsafe(12)
+    elif not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    set_actor(db.session, None, source="cli")
+    try:
+        user = ensure_admin(email, name, password)
+    except AccountError as error:
+        raise click.BadParameter(str(error), param_hint="--password") from error
+    db.session.commit()
+    click.echo(f"Administrator {user.email} is ready.")
+    if generate:
+        click.echo(f"Password: {password}")
+
+
+@rapport.command()
+@click.option("--seed", "seed_value", default=42, show_default=True, help="Random seed.")
+@click.option("--scale", type=click.Choice(["small", "large"]), default="small", show_default=True)
+def seed(seed_value: int, scale: str) -> None:
+    """Load deterministic, bilingual demo data."""
+    from app.services import demo
+
+    password = secrets.token_urlsafe(12)
+    set_actor(db.session, None, source="cli")
+    try:
+        summary = demo.seed(seed=seed_value, scale=scale, admin_password=password)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    for name, count in summary.items():
+        click.echo(f"{name}: {count}")
+    click.echo(f"Sign in as admin@example.com with password {password}")
+
+
+@rapport.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.argument("queue_names", nargs=-1)
+def worker(burst: bool, queue_names: tuple[str, ...]) -> None:
+    """Run an RQ worker inside the app (all queues unless some are named)."""
+    from rq import SimpleWorker
+
+    from app import queues
+
+    names = queue_names or current_app.config["RQ_QUEUES"]
+    # SimpleWorker runs jobs in this process: no fork per job (~3x the throughput), and
+    # jobs see the app context this command already pushed.
+    SimpleWorker([queues.queue(n) for n in names], connection=queues.connection()).work(
+        burst=burst, with_scheduler=True
+    )
+
+
+@rapport.command()
+def cron() -> None:
+    """Run RQ's cron scheduler with Rapport's periodic jobs."""
+    from rq.cron import CronScheduler
+
+    from app import queues
+    from app.jobs.cron import register_periodic_jobs
+
+    scheduler = CronScheduler(connection=queues.connection(), name="rapport-cron")
+    register_periodic_jobs(scheduler)
+    scheduler.start()
+
+
+@rapport.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Migrate, seed on first run, then run web, worker and cron until Ctrl-C."""
+    from app.launcher import serve_embedded
+
+    serve_embedded(current_app._get_current_object(), host=host, port=port)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(rapport)

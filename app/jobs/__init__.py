@@ -1,0 +1,69 @@
+"""RQ entry points. Each job is a thin wrapper: load ids, call app.services, commit.
+
+`@background_job` gives every job the same frame: the acting user is loaded fresh from the
+database (and refused if deactivated), audit entries are attributed to them, the session
+commits once at the end or rolls back on error, and progress goes to job.meta.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import current_app
+from rq import get_current_job
+
+from app.audit import set_actor
+from app.extensions import db
+from app.models.identity import User
+
+
+class ActorUnavailable(RuntimeError):
+    """The user who queued the job no longer exists or has been deactivated."""
+
+
+def report_progress(done: int, total: int, message: str = "") -> None:
+    """Write progress (0-100) and a short message to the running job's meta."""
+    job = get_current_job()
+    if job is None:
+        return
+    job.meta["progress"] = 100 if total <= 0 else min(100, int(done * 100 / total))
+    job.meta["message"] = message
+    job.save_meta()
+
+
+def finish(result_url: str | None = None, message: str = "") -> None:
+    """Mark the running job complete in its meta, with a link to what it produced."""
+    job = get_current_job()
+    if job is None:
+        return
+    job.meta.update(progress=100, message=message, result_url=result_url)
+    job.save_meta()
+
+
+def background_job(func):
+    """Run `func(..., actor=User|None)` in a unit of work attributed to the job's actor."""
+
+    @functools.wraps(func)
+    def run(*args, actor_id: int | None = None, **kwargs):
+        if not current_app:
+            raise RuntimeError("jobs run inside create_app()'s context (flask rapport worker)")
+        app = current_app._get_current_object()
+        # A request context built on BASE_URL, so url_for(_external=True) works in jobs.
+        with app.test_request_context(base_url=app.config["BASE_URL"]):
+            actor = None
+            if actor_id is not None:
+                actor = db.session.get(User, actor_id)
+                if actor is None or not actor.is_active:
+                    raise ActorUnavailable(f"user {actor_id} can no longer run jobs")
+            set_actor(db.session, actor, source="job")
+            try:
+                result = func(*args, actor=actor, **kwargs)
+                db.session.commit()
+                return result
+            except BaseException:
+                db.session.rollback()
+                raise
+            finally:
+                db.session.remove()
+
+    return run

@@ -1,0 +1,201 @@
+"""The one place that answers "may this user do this to that record" and "which rows may
+this user see". Views, the JSON API, jobs and CLI commands all call it.
+
+Every role has a scope per (entity, action): none, own, team or all. The defaults below
+are what a new installation ships; administrators override them on the roles page
+(stored as RoleGrant rows). Administrators always have every right, so nobody can lock
+the installation out of its own settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+import sqlalchemy as sa
+from werkzeug.exceptions import Forbidden
+
+from app.extensions import db
+from app.models.identity import Role, RoleGrant, User
+
+ACTIONS = ("read", "create", "edit", "delete")
+
+
+class Scope(enum.IntEnum):
+    NONE = 0
+    OWN = 1
+    TEAM = 2
+    ALL = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class PermissionDenied(Forbidden):
+    description = "You do not have permission to do that."
+
+
+@dataclasses.dataclass(frozen=True)
+class Entity:
+    """A kind of record the permission layer knows, and whose column says who owns a row."""
+
+    name: str
+    label: str
+    owner_column: str = "owner_id"
+
+
+def _scopes(read: str, create: str, edit: str, delete: str) -> dict[str, Scope]:
+    return {
+        action: Scope[value.upper()]
+        for action, value in zip(ACTIONS, (read, create, edit, delete), strict=True)
+    }
+
+
+_ADMIN_ONLY = _scopes("none", "none", "none", "none")
+_STAFF_RECORD = {
+    Role.MANAGER: _scopes("team", "all", "team", "team"),
+    Role.SALES: _scopes("own", "all", "own", "own"),
+    Role.MARKETING: _scopes("team", "all", "own", "own"),
+    Role.SUPPORT: _scopes("team", "all", "own", "none"),
+}
+
+# Entities are registered here as their modules land; each names its default scopes.
+ENTITIES: dict[str, Entity] = {}
+DEFAULTS: dict[str, dict[Role, dict[str, Scope]]] = {}
+
+
+def register_entity(entity: Entity, defaults: dict[Role, dict[str, Scope]]) -> Entity:
+    ENTITIES[entity.name] = entity
+    DEFAULTS[entity.name] = defaults
+    return entity
+
+
+register_entity(
+    Entity("user", "Users", owner_column="id"),
+    {
+        Role.MANAGER: _scopes("all", "none", "own", "none"),
+        Role.SALES: _scopes("all", "none", "own", "none"),
+        Role.MARKETING: _scopes("all", "none", "own", "none"),
+        Role.SUPPORT: _scopes("all", "none", "own", "none"),
+    },
+)
+register_entity(
+    Entity("team", "Teams", owner_column=""),
+    {role: _scopes("all", "none", "none", "none") for role in Role if role is not Role.ADMIN},
+)
+register_entity(
+    Entity("audit", "Audit log", owner_column="actor_id"),
+    {Role.MANAGER: _scopes("team", "none", "none", "none")}
+    | {role: _ADMIN_ONLY for role in (Role.SALES, Role.MARKETING, Role.SUPPORT)},
+)
+register_entity(
+    Entity("custom_field", "Custom fields", owner_column=""),
+    {role: _scopes("all", "none", "none", "none") for role in Role if role is not Role.ADMIN},
+)
+register_entity(
+    Entity("tag", "Tags", owner_column=""),
+    {role: _scopes("all", "all", "none", "none") for role in Role if role is not Role.ADMIN},
+)
+register_entity(
+    Entity("job", "Background jobs", owner_column="user_id"),
+    {role: _scopes("own", "none", "none", "none") for role in Role if role is not Role.ADMIN},
+)
+
+
+def default_scope(role: Role, entity: str, action: str) -> Scope:
+    if role is Role.ADMIN:
+        return Scope.ALL
+    return DEFAULTS.get(entity, {}).get(role, {}).get(action, Scope.NONE)
+
+
+def _overrides() -> dict[tuple[Role, str, str], Scope]:
+    cache = db.session.info.get("role_grants")
+    if cache is None:
+        rows = db.session.execute(sa.select(RoleGrant)).scalars()
+        cache = {(g.role, g.entity, g.action): Scope[g.scope.upper()] for g in rows}
+        db.session.info["role_grants"] = cache
+    return cache
+
+
+def forget_cached_grants() -> None:
+    db.session.info.pop("role_grants", None)
+
+
+def scope_for(user, entity: str, action: str) -> Scope:
+    """The widest scope `user` has for `action` on `entity` (NONE for anonymous users)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope.NONE
+    if user.role is Role.ADMIN:
+        return Scope.ALL
+    override = _overrides().get((user.role, entity, action))
+    return override if override is not None else default_scope(user.role, entity, action)
+
+
+def _owner_id(entity: str, record) -> int | None:
+    column = ENTITIES[entity].owner_column
+    return getattr(record, column, None) if column else None
+
+
+def can(user, action: str, entity: str, record=None) -> bool:
+    """Whether `user` may do `action` on `entity` (on `record`, when one is given)."""
+    scope = scope_for(user, entity, action)
+    if scope is Scope.NONE:
+        return False
+    if record is None or scope is Scope.ALL:
+        return True
+    owner_id = _owner_id(entity, record)
+    if owner_id == user.id:
+        return True
+    if scope is Scope.TEAM and owner_id is not None and user.team_id is not None:
+        owner = db.session.get(User, owner_id)
+        return owner is not None and owner.team_id == user.team_id
+    return False
+
+
+def require(user, action: str, entity: str, record=None) -> None:
+    """Raise PermissionDenied (a 403) unless `user` may do `action` on `entity`/`record`."""
+    if not can(user, action, entity, record):
+        raise PermissionDenied()
+
+
+def visible(user, entity: str, owner_column, action: str = "read"):
+    """A WHERE clause keeping only rows of `entity` that `user` may `action`."""
+    scope = scope_for(user, entity, action)
+    if scope is Scope.ALL:
+        return sa.true()
+    if scope is Scope.NONE:
+        return sa.false()
+    if scope is Scope.TEAM and user.team_id is not None:
+        team = sa.select(User.id).where(User.team_id == user.team_id)
+        return sa.or_(owner_column == user.id, owner_column.in_(team))
+    return owner_column == user.id
+
+
+def require_admin(user) -> None:
+    """Administration pages are for the administrator role only."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_admin):
+        raise PermissionDenied()
+
+
+def may_assign_role(actor, role: Role) -> bool:
+    """Nobody grants a role above their own; only administrators manage users at all."""
+    return scope_for(actor, "user", "edit") is Scope.ALL and role.rank <= actor.role.rank
+
+
+def set_grant(role: Role, entity: str, action: str, scope: Scope) -> None:
+    """Store an override of a role's scope (the admin role cannot be narrowed)."""
+    if role is Role.ADMIN:
+        raise ValueError("The administrator role always has every right.")
+    if entity not in ENTITIES or action not in ACTIONS:
+        raise ValueError(f"Unknown permission {entity}.{action}")
+    grant = db.session.get(RoleGrant, (role, entity, action))
+    if scope == default_scope(role, entity, action):
+        if grant is not None:
+            db.session.delete(grant)
+    elif grant is None:
+        db.session.add(RoleGrant(role=role, entity=entity, action=action, scope=scope.label))
+    else:
+        grant.scope = scope.label
+    db.session.flush()
+    forget_cached_grants()
