@@ -14,4 +14,11 @@ def _administrators_only():
     permissions.require_admin(current_user)
 
 
-from app.blueprints.admin import views  # noqa: E402,F401
+from app.blueprints.admin import (  # noqa: E402,F401
+    audit,
+    custom_fields,
+    jobs,
+    roles,
+    teams,
+    users,
+)

@@ -3,4 +3,4 @@ from app.blueprints.admin import bp
 
 @bp.get("/users")
 def users():
-    return "users"
+    return "users: not built yet"

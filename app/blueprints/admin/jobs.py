@@ -1,0 +1,6 @@
+from app.blueprints.admin import bp
+
+
+@bp.get("/jobs")
+def jobs():
+    return "jobs: not built yet"
