@@ -8,8 +8,9 @@ from flask import Flask, current_app, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import extensions
 from app.config import DEFAULT_SECRET_KEY, config_for
-from app.extensions import api, babel, csrf, db, htmx, limiter, login_manager, migrate
+from app.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(overrides: dict | None = None, env: str | None = None) -> Flask:
@@ -65,7 +66,8 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
-    htmx.init_app(app)
+    # Through the module: the name `app.htmx` is the helpers module app/htmx.py.
+    extensions.htmx.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
     api.init_app(app)
