@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -97,6 +97,8 @@ def _init_extensions(app: Flask) -> None:
 def _select_locale() -> str:
     """The user's saved language, else the session's choice, else the browser's."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and jobs: force_locale() picks the language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
@@ -109,11 +111,15 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.api import register_api
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.history import bp as history_bp
     from app.blueprints.jobs import bp as jobs_bp
     from app.blueprints.main import bp as main_bp
+    from app.blueprints.tags import bp as tags_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(history_bp)
+    app.register_blueprint(tags_bp)
     register_api(app)

@@ -56,11 +56,41 @@ def _plain(value):
 
 
 def _entity_id(obj) -> str:
-    identity = inspect(obj).identity or ()
-    return ":".join(str(part) for part in identity) if identity else str(getattr(obj, "id", ""))
+    # New rows get their identity key only after after_flush, so read the primary key.
+    mapper = inspect(obj).mapper
+    values = mapper.primary_key_from_instance(obj)
+    if len(values) == 1:
+        return str(values[0])
+    return str(getattr(obj, "id", None) or ":".join(str(v) for v in values))
 
 
-def _column_changes(obj, action: AuditAction) -> dict:
+def _is_surrogate_key(mapper, key: str) -> bool:
+    """A single-column primary key is the entry's entity_id already; not worth a change."""
+    columns = mapper.primary_key
+    return len(columns) == 1 and mapper.get_property_by_column(columns[0]).key == key
+
+
+def _blank(value) -> bool:
+    """No value worth showing: a new record's empty fields are not changes."""
+    return value is None or value == "" or value == {} or value == []
+
+
+def _before_after(state, key: str, action: AuditAction, stored: dict):
+    """(before, after) of one column, or None when an update left it alone."""
+    history = state.attrs[key].history
+    if action is AuditAction.CREATE:
+        return None, (history.added or history.unchanged or [None])[0]
+    if action is AuditAction.DELETE:
+        return (history.unchanged or history.deleted or [None])[0], None
+    if not history.has_changes():
+        return None
+    after = history.added[0] if history.added else None
+    # No deleted value means the attribute was expired when set: _load_before read it.
+    before = history.deleted[0] if history.deleted else stored.get(key)
+    return before, after
+
+
+def _column_changes(obj, action: AuditAction, stored: dict) -> dict:
     cls = type(obj)
     secret = getattr(cls, "__audit_secret__", frozenset())
     ignore = getattr(cls, "__audit_ignore__", frozenset()) | {"updated_at", "created_at"}
@@ -68,32 +98,20 @@ def _column_changes(obj, action: AuditAction) -> dict:
     changes = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
-        if key in ignore:
+        if key in ignore or _is_surrogate_key(state.mapper, key):
             continue
-        history = state.attrs[key].history
-        if action is AuditAction.UPDATE and not history.has_changes():
+        values = _before_after(state, key, action, stored)
+        if values is None or (_blank(values[0]) and _blank(values[1])):
             continue
-        before = history.deleted[0] if history.deleted else None
-        after = (
-            history.added[0]
-            if history.added
-            else history.unchanged[0]
-            if history.unchanged
-            else None
-        )
-        if action is AuditAction.CREATE:
-            before = None
-        elif action is AuditAction.DELETE:
-            before, after = (history.unchanged or history.deleted or [None])[0], None
+        before, after = values
         if key in secret:
-            changes[key] = [SECRET if before else None, SECRET if after else None]
-            continue
-        if key == "custom":
+            masked = [SECRET if before else None, SECRET if after else None]
+            if any(masked):
+                changes[key] = masked
+        elif key == "custom":
             changes.update(_custom_changes(before or {}, after or {}))
-            continue
-        before, after = _plain(before), _plain(after)
-        if before != after:
-            changes[key] = [before, after]
+        elif _plain(before) != _plain(after):
+            changes[key] = [_plain(before), _plain(after)]
     return changes
 
 
@@ -121,6 +139,7 @@ def _entry(actor: Actor, action: AuditAction, entity_type, entity_id, label, cha
 
 
 def _entries_for(session: Session, actor: Actor):
+    stored = session.info.get(_BEFORE, {})
     groups = (
         (AuditAction.CREATE, session.new),
         (AuditAction.UPDATE, session.dirty),
@@ -129,29 +148,95 @@ def _entries_for(session: Session, actor: Actor):
     for action, objects in groups:
         for obj in objects:
             if isinstance(obj, Tagging):
-                yield _tagging_entry(actor, obj, action)
+                yield _tagging_entry(session, actor, obj, action)
                 continue
-            if not getattr(type(obj), "__audited__", False):
+            if not _is_audited(obj):
                 continue
-            changes = _column_changes(obj, action)
+            changes = _column_changes(obj, action, stored.get(inspect(obj), {}))
             if action is AuditAction.UPDATE and not changes:
                 continue
             yield _entry(actor, action, obj.__tablename__, _entity_id(obj), str(obj), changes)
 
 
-def _tagging_entry(actor: Actor, tagging: Tagging, action: AuditAction) -> dict | None:
+def _is_audited(obj) -> bool:
+    return getattr(type(obj), "__audited__", False)
+
+
+def _tagged_record_label(session: Session, entity_type: str, entity_id: int) -> str:
+    for mapper in Tagging.registry.mappers:
+        if mapper.local_table.name == entity_type and getattr(mapper.class_, "__audited__", False):
+            record = session.get(mapper.class_, entity_id)
+            return str(record) if record is not None else ""
+    return ""
+
+
+def _tagging_entry(
+    session: Session, actor: Actor, tagging: Tagging, action: AuditAction
+) -> dict | None:
     if action is AuditAction.UPDATE:
         return None
     name = tagging.tag.name if tagging.tag else str(tagging.tag_id)
     change = [None, name] if action is AuditAction.CREATE else [name, None]
+    label = _tagged_record_label(session, tagging.entity_type, tagging.entity_id)
     return _entry(
-        actor, AuditAction.UPDATE, tagging.entity_type, str(tagging.entity_id), "", {"tags": change}
+        actor,
+        AuditAction.UPDATE,
+        tagging.entity_type,
+        str(tagging.entity_id),
+        label,
+        {"tags": change},
     )
+
+
+_BEFORE = "audit_before"
+
+
+def _load_before(session: Session) -> dict:
+    """Read, while the rows still hold them, the old values after_flush cannot see.
+
+    Objects expire on commit; a value set on an expired attribute, or a JSON value changed
+    in place, has no "before" in its history, so it is read from the row here. Deleted
+    objects get all their columns loaded, for the entry's values and label.
+    """
+    stored = {}
+    for obj in session.deleted:
+        state = inspect(obj)
+        columns = {attr.key for attr in state.mapper.column_attrs}
+        if (_is_audited(obj) or isinstance(obj, Tagging)) and state.unloaded & columns:
+            session.refresh(obj)
+    for obj in session.dirty:
+        state = inspect(obj)
+        if not _is_audited(obj) or state.key is None:
+            continue
+        unknown = [
+            attr
+            for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.added and not state.attrs[attr.key].history.deleted
+        ]
+        if unknown:
+            stored[state] = _stored_values(session, state, unknown)
+    return stored
+
+
+def _stored_values(session: Session, state, attrs) -> dict:
+    mapper = state.mapper
+    where = [
+        column == value for column, value in zip(mapper.primary_key, state.key[1], strict=True)
+    ]
+    columns = [attr.columns[0].label(attr.key) for attr in attrs]
+    row = session.execute(sa.select(*columns).where(*where)).mappings().first()
+    return dict(row) if row else {}
+
+
+@event.listens_for(Session, "before_flush")
+def _remember_before_values(session: Session, flush_context, instances) -> None:
+    session.info[_BEFORE] = _load_before(session)
 
 
 @event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, flush_context) -> None:
     actor = session.info.get("actor") or Actor()
     rows = [row for row in _entries_for(session, actor) if row]
+    session.info.pop(_BEFORE, None)
     if rows:
         session.connection().execute(sa.insert(AuditEntry.__table__), rows)

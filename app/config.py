@@ -62,6 +62,9 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
+    # The API reference page, rendered by the vendored ReDoc (no CDN).
+    OPENAPI_REDOC_PATH = "docs"
+    OPENAPI_REDOC_URL = "/static/vendor/redoc-2.5.4.standalone.js"
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
 
     RQ_QUEUES = ("default", "mail", "reports")

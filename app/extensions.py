@@ -5,12 +5,13 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from app.blueprints.api.docs import RapportApi
 
 # Stable constraint names, so Alembic can alter them on every backend (SQLite batch mode too).
 NAMING_CONVENTION = {
@@ -33,4 +34,4 @@ csrf = CSRFProtect()
 htmx = Htmx()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
-api = Api()
+api = RapportApi()  # flask-smorest, answering and documenting errors in the API shape

@@ -126,10 +126,16 @@ def scope_for(user, entity: str, action: str) -> Scope:
     """The widest scope `user` has for `action` on `entity` (NONE for anonymous users)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope.NONE
-    if user.role is Role.ADMIN:
+    return role_scope(user.role, entity, action)
+
+
+def role_scope(role: Role, entity: str, action: str) -> Scope:
+    """The scope `role` has now for (entity, action): an administrator's override, else the
+    default."""
+    if role is Role.ADMIN:
         return Scope.ALL
-    override = _overrides().get((user.role, entity, action))
-    return override if override is not None else default_scope(user.role, entity, action)
+    override = _overrides().get((role, entity, action))
+    return override if override is not None else default_scope(role, entity, action)
 
 
 def _owner_id(entity: str, record) -> int | None:
@@ -199,3 +205,29 @@ def set_grant(role: Role, entity: str, action: str, scope: Scope) -> None:
         grant.scope = scope.label
     db.session.flush()
     forget_cached_grants()
+
+
+def change_grant(actor, role: Role, entity: str, action: str, scope: Scope) -> None:
+    """Set a role's scope on behalf of `actor`, who must be an administrator."""
+    require_admin(actor)
+    set_grant(role, entity, action, scope)
+
+
+def change_grants(actor, wanted: dict[tuple[Role, str, str], Scope]) -> int:
+    """Apply a whole matrix of (role, entity, action) -> scope; returns how many changed."""
+    require_admin(actor)
+    changed = [key for key, scope in wanted.items() if role_scope(*key) != scope]
+    for role, entity, action in changed:
+        set_grant(role, entity, action, wanted[(role, entity, action)])
+    return len(changed)
+
+
+def reset_grants(actor) -> int:
+    """Return every role to the shipped defaults by deleting all overrides (each audited)."""
+    require_admin(actor)
+    grants = db.session.execute(sa.select(RoleGrant)).scalars().all()
+    for grant in grants:
+        db.session.delete(grant)
+    db.session.flush()
+    forget_cached_grants()
+    return len(grants)

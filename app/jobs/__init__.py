@@ -31,12 +31,16 @@ def report_progress(done: int, total: int, message: str = "") -> None:
     job.save_meta()
 
 
-def finish(result_url: str | None = None, message: str = "") -> None:
-    """Mark the running job complete in its meta, with a link to what it produced."""
+def finish(result_url: str | None = None, message: str = "", **meta) -> None:
+    """Mark the running job complete in its meta, with a link to what it produced.
+
+    Extra `meta` is stored too, e.g. `result_file` and `download_name` for a file the jobs
+    blueprint serves to the job's owner.
+    """
     job = get_current_job()
     if job is None:
         return
-    job.meta.update(progress=100, message=message, result_url=result_url)
+    job.meta.update(progress=100, message=message, result_url=result_url, **meta)
     job.save_meta()
 
 

@@ -1,11 +1,14 @@
-"""Staff accounts: sign-in with throttling, password resets, creating and changing users."""
+"""Staff accounts: sign-in with throttling, password resets, users and teams."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -29,6 +32,13 @@ class AccountError(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class RoleAboveOwn(permissions.PermissionDenied):
+    """The actor tried to grant a role ranked above their own (a 403 unless a form shows it)."""
+
+    field = "role"
+    description = _l("You cannot grant a role above your own.")
 
 
 def normalise_email(email: str) -> str:
@@ -126,21 +136,39 @@ def request_password_reset(email: str) -> None:
     ).scalar_one_or_none()
     if user is None:
         return
+    _queue_password_link(user, actor=None)
+
+
+def _queue_password_link(user: User, *, actor) -> None:
     from app.jobs.mail import send_password_reset
 
     queues.enqueue(
         send_password_reset,
         user.id,
         password_reset_token(user),
-        actor=None,
+        actor=actor,
         title="Password reset email",
         queue_name="mail",
     )
 
 
+def send_password_link(user: User, *, actor) -> None:
+    """Email `user` a link to choose a password (new accounts created without one).
+
+    Call it after the commit that created or reactivated the user: the mail job reads the
+    user from the database, and a job that ran before the commit would find nobody.
+    """
+    _require_user_management(actor)
+    if not user.is_active:
+        raise AccountError(_l("This user is deactivated; reactivate them first."), "is_active")
+    _queue_password_link(user, actor=actor)
+
+
 def check_password_strength(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+        raise AccountError(
+            _l("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH), field="password"
+        )
 
 
 def reset_password(user: User, password: str) -> None:
@@ -155,7 +183,14 @@ def _check_unique_email(email: str, user_id: int | None = None) -> None:
         sa.select(User.id).where(User.email == email, User.id != (user_id or 0))
     ).first()
     if clash:
-        raise AccountError("Another user already has this email address.", field="email")
+        raise AccountError(_l("Another user already has this email address."), field="email")
+
+
+def _require_user_management(actor) -> None:
+    if permissions.scope_for(actor, "user", "edit") is not permissions.Scope.ALL:
+        raise permissions.PermissionDenied(
+            _l("Only administrators change roles, teams and access.")
+        )
 
 
 def create_user(
@@ -164,58 +199,180 @@ def create_user(
     email: str,
     name: str,
     role: Role,
-    password: str,
+    password: str | None,
     team: Team | None = None,
     locale: str = "en",
 ) -> User:
-    """Create a staff user; only those who manage users may, and never above their own role."""
+    """Create a staff user; only those who manage users may, and never above their own role.
+
+    With `password=None` the account cannot sign in until its owner sets a password through
+    the link `send_password_link` emails.
+    """
     permissions.require(actor, "create", "user")
     if not permissions.may_assign_role(actor, role):
-        raise permissions.PermissionDenied("You cannot grant a role above your own.")
+        raise RoleAboveOwn()
     email = normalise_email(email)
     _check_unique_email(email)
-    check_password_strength(password)
+    if password is not None:
+        check_password_strength(password)
     user = User(email=email, name=name.strip(), role=role, team=team, locale=locale)
-    user.set_password(password)
+    if password is not None:
+        user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user
 
 
+_EDITABLE_USER_FIELDS = {"name", "email", "locale", "role", "team", "is_active"}
+
+
 def update_user(user: User, *, actor, **changes) -> User:
-    """Change a user's details. Role, team and active flag need the right to manage users."""
+    """Change a user's details. Role, team and active flag need the right to manage users;
+    deactivating a user ends all of their sessions."""
+    unknown = changes.keys() - _EDITABLE_USER_FIELDS
+    if unknown:
+        # Passwords, session versions and the like have their own functions, never this one.
+        raise TypeError(f"update_user cannot change {', '.join(sorted(unknown))}")
     permissions.require(actor, "edit", "user", user)
-    managed = {"role", "team", "is_active"}
-    if managed & changes.keys() and permissions.scope_for(actor, "user", "edit") is not (
-        permissions.Scope.ALL
-    ):
-        raise permissions.PermissionDenied("Only administrators change roles, teams and access.")
+    if {"role", "team", "is_active"} & changes.keys():
+        _require_user_management(actor)
     if "role" in changes and not permissions.may_assign_role(actor, changes["role"]):
-        raise permissions.PermissionDenied("You cannot grant a role above your own.")
+        raise RoleAboveOwn()
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"])
         _check_unique_email(changes["email"], user.id)
-    if user.id == getattr(actor, "id", None) and (
-        changes.get("is_active") is False or changes.get("role", user.role) is not user.role
-    ):
-        raise AccountError("You cannot deactivate yourself or change your own role.", "role")
+    if user.id == getattr(actor, "id", None):
+        # An administrator who locks themselves out may leave nobody able to undo it.
+        if changes.get("is_active") is False:
+            raise AccountError(_l("You cannot deactivate yourself."), "is_active")
+        if changes.get("role", user.role) is not user.role:
+            raise AccountError(_l("You cannot change your own role."), "role")
+    was_active = user.is_active
     for key, value in changes.items():
         setattr(user, key, value)
-    if changes.get("is_active") is False:
+    if was_active and not user.is_active:
         user.session_version += 1
     db.session.flush()
     return user
 
 
+USERS_PER_PAGE = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class UserPage:
+    users: list[User]
+    next_after: int | None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def find_users(
+    actor,
+    *,
+    search: str = "",
+    role: Role | None = None,
+    team_id: int | None = None,
+    without_team: bool = False,
+    active: bool | None = None,
+    after: int | None = None,
+    limit: int = USERS_PER_PAGE,
+) -> UserPage:
+    """One page of the users `actor` may see, by name, continuing after user id `after`."""
+    query = sa.select(User).where(permissions.visible(actor, "user", User.id))
+    if search.strip():
+        pattern = _like(search.strip())
+        query = query.where(
+            sa.or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
+        )
+    if role is not None:
+        query = query.where(User.role == role)
+    if without_team:
+        query = query.where(User.team_id.is_(None))
+    elif team_id is not None:
+        query = query.where(User.team_id == team_id)
+    if active is not None:
+        query = query.where(User.is_active.is_(active))
+    if after is not None:
+        # Keyset pagination on (name, id): stable and cheap at any depth.
+        anchor = db.session.execute(sa.select(User.name).where(User.id == after)).scalar()
+        if anchor is not None:
+            query = query.where(
+                sa.or_(User.name > anchor, sa.and_(User.name == anchor, User.id > after))
+            )
+    rows = list(db.session.execute(query.order_by(User.name, User.id).limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    return UserPage(rows[:limit], rows[limit - 1].id if more else None)
+
+
+def _check_unique_team_name(name: str, team_id: int | None = None) -> None:
+    clash = db.session.execute(
+        sa.select(Team.id).where(Team.name == name, Team.id != (team_id or 0))
+    ).first()
+    if clash:
+        raise AccountError(_l("A team with this name already exists."), field="name")
+
+
 def create_team(*, actor, name: str, description: str = "") -> Team:
+    """Create a team; names are unique."""
     permissions.require(actor, "create", "team")
     name = name.strip()
-    if db.session.execute(sa.select(Team.id).where(Team.name == name)).first():
-        raise AccountError("A team with this name already exists.", field="name")
-    team = Team(name=name, description=description)
+    _check_unique_team_name(name)
+    team = Team(name=name, description=description.strip())
     db.session.add(team)
     db.session.flush()
     return team
+
+
+def update_team(team: Team, *, actor, name: str, description: str = "") -> Team:
+    """Rename a team or change its description."""
+    permissions.require(actor, "edit", "team", team)
+    name = name.strip()
+    _check_unique_team_name(name, team.id)
+    team.name = name
+    team.description = description.strip()
+    db.session.flush()
+    return team
+
+
+def delete_team(team: Team, *, actor) -> None:
+    """Delete a team that has no members; members are moved or removed first, on purpose,
+    so nobody silently loses the team-wide access they had."""
+    permissions.require(actor, "delete", "team", team)
+    members = db.session.execute(
+        sa.select(sa.func.count(User.id)).where(User.team_id == team.id)
+    ).scalar_one()
+    if members:
+        raise AccountError(
+            ngettext(
+                "This team still has %(num)d member. Move them to another team first.",
+                "This team still has %(num)d members. Move them to another team first.",
+                members,
+            )
+        )
+    db.session.delete(team)
+    db.session.flush()
+
+
+def teams_with_member_counts(actor) -> list[tuple[Team, int]]:
+    """Every team `actor` may see, by name, with how many users belong to it."""
+    permissions.require(actor, "read", "team")
+    counts = (
+        sa.select(User.team_id, sa.func.count(User.id).label("members"))
+        .group_by(User.team_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Team, sa.func.coalesce(counts.c.members, 0))
+        .outerjoin(counts, counts.c.team_id == Team.id)
+        .order_by(Team.name)
+    )
+    return [(team, members) for team, members in db.session.execute(query)]
 
 
 def ensure_admin(email: str, name: str, password: str) -> User:

@@ -89,9 +89,7 @@ def test_post_without_csrf_token_is_rejected(client, login):
 def test_htmx_post_without_csrf_header_is_rejected(client, login):
     user = make_user(role=Role.SALES)
     login(user)
-    response = client.post(
-        "/language", data={"locale": "zh_Hant"}, headers={"HX-Request": "true"}
-    )
+    response = client.post("/language", data={"locale": "zh_Hant"}, headers={"HX-Request": "true"})
     assert response.status_code == 400
     assert response.headers["HX-Retarget"] == "#messages"
 

@@ -1,9 +1,18 @@
-"""The JSON API under /api/v1: token-authenticated, same services and permissions as the UI."""
+"""The JSON API under /api/v1: token-authenticated, same services and permissions as the UI.
+
+A resource is a module here with `bp = ApiBlueprint("api_<resource>", __name__, tag=...)`
+(see blueprint.py), added to register_api below. Imports stay inside the function:
+app.extensions imports this package (for the Api class) before any app exists.
+"""
+
+from __future__ import annotations
 
 from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from app.blueprints.api import docs
+    from app.blueprints.api import teams, users
+    from app.extensions import api
 
-    app.register_blueprint(docs.bp)
+    for resource in (users, teams):
+        api.register_blueprint(resource.bp)

@@ -1,0 +1,50 @@
+"""Password hashes, token hashes and tokens never appear in any API response."""
+
+import re
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models.identity import ApiToken, Role
+from tests.api.conftest import api_operations
+from tests.factories import make_team, make_user
+
+SECRET_KEYS = ("password", "password_hash", "token_hash", "session_version")
+
+
+def _keys(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | set().union(*(_keys(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_keys(v) for v in value))
+    return set()
+
+
+def test_no_response_carries_a_secret(app, client, token_for):
+    team = make_team("Sales")
+    admin = make_user(Role.ADMIN, team=team)
+    headers = token_for(admin)
+    plain = headers["Authorization"].removeprefix("Bearer ")
+    token = db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == admin.id)).one()
+    secrets = [admin.password_hash, token.token_hash, plain]
+    ids = {"user_id": admin.id, "team_id": team.id}
+
+    responses = [
+        client.post(
+            "/api/v1/users",
+            json={"email": "new@example.com", "name": "New", "password": "long enough pw"},
+            headers=headers,
+        ),
+        client.patch(f"/api/v1/users/{admin.id}", json={"name": "Ada"}, headers=headers),
+        client.post("/api/v1/teams", json={"name": "Support"}, headers=headers),
+    ]
+    for path, method in api_operations(app):
+        if method == "get":
+            url = re.sub(r"\{([^}]+)\}", lambda m: str(ids.get(m.group(1), 1)), path)
+            responses.append(client.get(url, headers=headers))
+
+    assert all(response.status_code < 300 for response in responses)
+    for response in responses:
+        text = response.get_data(as_text=True)
+        assert not _keys(response.get_json()) & set(SECRET_KEYS), text
+        assert not any(secret in text for secret in secrets), text
