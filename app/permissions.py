@@ -13,6 +13,7 @@ import dataclasses
 import enum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import Forbidden
 
 from app.extensions import db
@@ -41,7 +42,7 @@ class Entity:
     """A kind of record the permission layer knows, and whose column says who owns a row."""
 
     name: str
-    label: str
+    label: str  # lazy_gettext, so templates show it in the user's language
     owner_column: str = "owner_id"
 
 
@@ -72,7 +73,7 @@ def register_entity(entity: Entity, defaults: dict[Role, dict[str, Scope]]) -> E
 
 
 register_entity(
-    Entity("user", "Users", owner_column="id"),
+    Entity("user", _l("Users"), owner_column="id"),
     {
         Role.MANAGER: _scopes("all", "none", "own", "none"),
         Role.SALES: _scopes("all", "none", "own", "none"),
@@ -81,24 +82,24 @@ register_entity(
     },
 )
 register_entity(
-    Entity("team", "Teams", owner_column=""),
+    Entity("team", _l("Teams"), owner_column=""),
     {role: _scopes("all", "none", "none", "none") for role in Role if role is not Role.ADMIN},
 )
 register_entity(
-    Entity("audit", "Audit log", owner_column="actor_id"),
+    Entity("audit", _l("Audit log"), owner_column="actor_id"),
     {Role.MANAGER: _scopes("team", "none", "none", "none")}
     | {role: _ADMIN_ONLY for role in (Role.SALES, Role.MARKETING, Role.SUPPORT)},
 )
 register_entity(
-    Entity("custom_field", "Custom fields", owner_column=""),
+    Entity("custom_field", _l("Custom fields"), owner_column=""),
     {role: _scopes("all", "none", "none", "none") for role in Role if role is not Role.ADMIN},
 )
 register_entity(
-    Entity("tag", "Tags", owner_column=""),
+    Entity("tag", _l("Tags"), owner_column=""),
     {role: _scopes("all", "all", "none", "none") for role in Role if role is not Role.ADMIN},
 )
 register_entity(
-    Entity("job", "Background jobs", owner_column="user_id"),
+    Entity("job", _l("Background jobs"), owner_column="user_id"),
     {role: _scopes("own", "none", "none", "none") for role in Role if role is not Role.ADMIN},
 )
 

@@ -157,6 +157,17 @@ def csrf_token(client, path: str = "/login") -> str:
     return match.group(1)
 
 
+def post_form(client, path: str, data: dict | None = None, **kwargs):
+    """POST a form the way the page would, with its CSRF token."""
+    return client.post(path, data={"csrf_token": csrf_token(client, "/"), **(data or {})}, **kwargs)
+
+
+def htmx_post(client, path: str, data: dict):
+    """POST as htmx does: the CSRF token travels in the X-CSRFToken header."""
+    headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/")}
+    return client.post(path, data=data, headers=headers)
+
+
 @pytest.fixture
 def login(client):
     """Sign `user` in through the real login form; returns the client."""
@@ -192,8 +203,16 @@ def worker(app):
 def background_worker(app):
     """A real RQ worker polling in a thread while the test runs (for progress polling)."""
     from rq import SimpleWorker
+    from rq.timeouts import TimerDeathPenalty
 
     from app import queues
+
+    class ThreadWorker(SimpleWorker):
+        # Signals only work in the main thread: time jobs out with a timer instead.
+        death_penalty_class = TimerDeathPenalty
+
+        def _install_signal_handlers(self):
+            pass
 
     stop = threading.Event()
 
@@ -201,7 +220,7 @@ def background_worker(app):
         with app.app_context():
             names = app.config["RQ_QUEUES"]
             while not stop.is_set():
-                SimpleWorker([queues.queue(n) for n in names], connection=queues.connection()).work(
+                ThreadWorker([queues.queue(n) for n in names], connection=queues.connection()).work(
                     burst=True, with_scheduler=False
                 )
                 stop.wait(0.2)

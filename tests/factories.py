@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models.identity import Role, Team, User
 
 PASSWORD = "correct horse battery"
+NON_ADMIN_ROLES = [Role.MANAGER, Role.SALES, Role.MARKETING, Role.SUPPORT]
 _seq = itertools.count(1)
 
 

@@ -101,6 +101,9 @@ class RoleGrant(db.Model):
     def id(self) -> str:
         return f"{self.role.value}:{self.entity}:{self.action}"
 
+    def __str__(self) -> str:
+        return self.id
+
 
 class TokenScope(enum.Enum):
     READ = "read"

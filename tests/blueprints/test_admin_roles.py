@@ -8,26 +8,8 @@ from app import permissions
 from app.extensions import db
 from app.models import AuditAction, AuditEntry, Role, RoleGrant
 from app.permissions import Scope
-from tests.conftest import csrf_token
-from tests.factories import make_user
-
-NON_ADMIN_ROLES = [Role.MANAGER, Role.SALES, Role.MARKETING, Role.SUPPORT]
-
-
-@pytest.fixture
-def admin(login):
-    user = make_user(role=Role.ADMIN, name="Ada Admin")
-    login(user)
-    return user
-
-
-def post(client, path, data=None, **kwargs):
-    return client.post(path, data={"csrf_token": csrf_token(client, "/"), **(data or {})}, **kwargs)
-
-
-def htmx_post(client, path, data):
-    headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/")}
-    return client.post(path, data=data, headers=headers)
+from tests.conftest import csrf_token, htmx_post, post_form
+from tests.factories import NON_ADMIN_ROLES, make_user
 
 
 def scope_now(user, entity, action):
@@ -52,7 +34,7 @@ def test_only_administrators_reach_the_roles_pages(client, login, role, method, 
     db.session.commit()
     login(make_user(role=role))
     data = {"sales:job:read": "all", f"{role.value}:user:edit": "all"}
-    response = client.get(path) if method == "GET" else post(client, path, data)
+    response = client.get(path) if method == "GET" else post_form(client, path, data)
     assert response.status_code == 403
 
     headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/")}
@@ -128,7 +110,7 @@ def test_whole_matrix_saves_without_javascript(client, admin):
     assert len(form) == len(NON_ADMIN_ROLES) * len(permissions.ENTITIES) * 4
     form |= {"marketing:user:edit": "team", "support:audit:read": "all"}
 
-    response = post(client, "/admin/roles", form)
+    response = post_form(client, "/admin/roles", form)
     assert response.status_code == 302 and response.location == "/admin/roles"
     assert "Permissions saved: 2 changed." in client.get("/admin/roles").get_data(as_text=True)
     assert scope_now(make_user(role=Role.MARKETING), "user", "edit") is Scope.TEAM
@@ -147,7 +129,7 @@ def test_whole_matrix_saves_without_javascript(client, admin):
     ],
 )
 def test_tampered_matrix_posts_are_refused(client, admin, path, data, status):
-    assert post(client, path, data).status_code == status
+    assert post_form(client, path, data).status_code == status
     assert db.session.query(RoleGrant).count() == 0
 
 
@@ -174,6 +156,6 @@ def test_reset_returns_every_role_to_the_defaults(client, admin):
 
 
 def test_reset_without_javascript_redirects_with_a_message(client, admin):
-    response = post(client, "/admin/roles/reset")
+    response = post_form(client, "/admin/roles/reset")
     assert response.status_code == 302
     assert "0 changes undone" in client.get("/admin/roles").get_data(as_text=True)

@@ -6,23 +6,10 @@ import pytest
 
 from app import permissions
 from app.extensions import db
-from app.models import AuditAction, AuditEntry, Role, Team
+from app.models import AuditAction, AuditEntry, Team
 from app.services import accounts
-from tests.conftest import csrf_token
-from tests.factories import make_team, make_user
-
-NON_ADMIN_ROLES = [Role.MANAGER, Role.SALES, Role.MARKETING, Role.SUPPORT]
-
-
-@pytest.fixture
-def admin(login):
-    user = make_user(role=Role.ADMIN, name="Ada Admin")
-    login(user)
-    return user
-
-
-def post(client, path, data=None, **kwargs):
-    return client.post(path, data={"csrf_token": csrf_token(client, "/"), **(data or {})}, **kwargs)
+from tests.conftest import csrf_token, post_form
+from tests.factories import NON_ADMIN_ROLES, make_team, make_user
 
 
 def team_named(name: str) -> Team | None:
@@ -48,7 +35,7 @@ def test_only_administrators_reach_the_team_pages(client, login, role, method, p
     if method == "GET":
         response = client.get(url)
     else:
-        response = post(client, url, {"name": "Renamed", "description": "x"})
+        response = post_form(client, url, {"name": "Renamed", "description": "x"})
     assert response.status_code == 403
     assert team_named("North") is not None and team_named("Renamed") is None
 
@@ -78,7 +65,9 @@ def test_empty_team_list_says_what_to_do(client, admin):
 
 
 def test_admin_creates_a_team(client, admin):
-    response = post(client, "/admin/teams", {"name": " Key Accounts ", "description": "Top 20"})
+    response = post_form(
+        client, "/admin/teams", {"name": " Key Accounts ", "description": "Top 20"}
+    )
     team = team_named("Key Accounts")
     assert response.status_code == 302 and response.location == f"/admin/teams/{team.id}"
     assert team.description == "Top 20"
@@ -97,7 +86,7 @@ def test_admin_creates_a_team(client, admin):
 def test_team_name_must_be_given_and_unique(client, admin, name, message):
     make_team("North")
     db.session.commit()
-    response = post(client, "/admin/teams", {"name": name})
+    response = post_form(client, "/admin/teams", {"name": name})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert re.search(rf'id="name-errors"[^>]*>{re.escape(message)}', html)
@@ -112,7 +101,7 @@ def test_admin_renames_a_team_and_sees_its_members(client, admin):
     page = client.get(f"/admin/teams/{north.id}").get_data(as_text=True)
     assert "Nina North" in page and "Sam Elsewhere" not in page
 
-    response = post(
+    response = post_form(
         client, f"/admin/teams/{north.id}", {"name": "North East", "description": "Also east"}
     )
     assert response.status_code == 302
@@ -125,7 +114,7 @@ def test_admin_renames_a_team_and_sees_its_members(client, admin):
 def test_renaming_to_another_teams_name_is_refused(client, admin):
     north, _ = make_team("North"), make_team("South")
     db.session.commit()
-    response = post(client, f"/admin/teams/{north.id}", {"name": "South"})
+    response = post_form(client, f"/admin/teams/{north.id}", {"name": "South"})
     assert response.status_code == 200
     assert "A team with this name already exists." in response.get_data(as_text=True)
     assert team_named("North") is not None
@@ -136,7 +125,7 @@ def test_team_with_members_is_not_deleted(client, admin):
     make_user(team=north)
     make_user(team=north)
 
-    response = post(client, f"/admin/teams/{north.id}/delete")
+    response = post_form(client, f"/admin/teams/{north.id}/delete")
     assert response.status_code == 302 and response.location == f"/admin/teams/{north.id}"
     page = client.get(response.location).get_data(as_text=True)
     assert "This team still has 2 members. Move them to another team first." in page
@@ -150,7 +139,7 @@ def test_empty_team_is_deleted_after_confirmation(client, admin):
     page = client.get(f"/admin/teams/{old_id}").get_data(as_text=True)
     assert "hx-confirm=" in page
 
-    response = post(client, f"/admin/teams/{old_id}/delete", headers={"HX-Request": "true"})
+    response = post_form(client, f"/admin/teams/{old_id}/delete", headers={"HX-Request": "true"})
     assert response.status_code == 204 and response.headers["HX-Redirect"] == "/admin/teams"
     assert team_named("Old") is None
     assert "The team Old is deleted." in client.get("/admin/teams").get_data(as_text=True)
@@ -160,7 +149,7 @@ def test_empty_team_is_deleted_after_confirmation(client, admin):
 
 def test_unknown_team_is_not_found(client, admin):
     assert client.get("/admin/teams/999").status_code == 404
-    assert post(client, "/admin/teams/999/delete").status_code == 404
+    assert post_form(client, "/admin/teams/999/delete").status_code == 404
 
 
 @pytest.mark.parametrize("role", NON_ADMIN_ROLES, ids=lambda r: r.value)

@@ -8,10 +8,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import AuditAction, AuditEntry, Role, User
-from tests.conftest import csrf_token
-from tests.factories import PASSWORD, make_team, make_user
-
-NON_ADMIN_ROLES = [Role.MANAGER, Role.SALES, Role.MARKETING, Role.SUPPORT]
+from tests.conftest import csrf_token, post_form
+from tests.factories import NON_ADMIN_ROLES, PASSWORD, make_team, make_user
 
 
 @pytest.fixture
@@ -19,10 +17,6 @@ def admin(login):
     user = make_user(role=Role.ADMIN, name="Ada Admin", email="ada@example.com")
     login(user)
     return user
-
-
-def post(client, path, data=None, **kwargs):
-    return client.post(path, data={"csrf_token": csrf_token(client, "/"), **(data or {})}, **kwargs)
 
 
 def sign_in(app, user, password=PASSWORD):
@@ -73,7 +67,7 @@ def test_only_administrators_reach_the_user_pages(client, login, role, method, p
         response = client.get(url)
     else:
         data = user_form(name="Hacked", email="hacked@example.com", role="admin", password="x" * 12)
-        response = post(client, url, data)
+        response = post_form(client, url, data)
     assert response.status_code == 403
     assert "Access denied" in response.get_data(as_text=True)
     victim = fresh(User, victim.id)
@@ -185,7 +179,7 @@ def test_admin_creates_a_user_in_a_team_who_can_then_sign_in(app, client, admin)
     form = client.get("/admin/users/new").get_data(as_text=True)
     assert "Sales North" in form
 
-    response = post(
+    response = post_form(
         client,
         "/admin/users/new",
         user_form(team_id=str(team.id), password="a long initial password", locale="zh_Hant"),
@@ -199,7 +193,7 @@ def test_admin_creates_a_user_in_a_team_who_can_then_sign_in(app, client, admin)
 
 
 def test_creating_a_user_is_audited_without_the_password(client, admin):
-    post(client, "/admin/users/new", user_form(password="a long initial password"))
+    post_form(client, "/admin/users/new", user_form(password="a long initial password"))
     nora = User.query.filter_by(email="nora@example.com").one()
     entry = AuditEntry.query.filter_by(entity_type="users", entity_id=str(nora.id)).one()
     assert entry.action is AuditAction.CREATE
@@ -212,7 +206,7 @@ def test_creating_a_user_is_audited_without_the_password(client, admin):
 def test_user_created_without_a_password_gets_a_link_to_choose_one(
     app, client, admin, worker, smtp
 ):
-    response = post(client, "/admin/users/new", user_form())
+    response = post_form(client, "/admin/users/new", user_form())
     assert response.status_code == 302
     assert "nora@example.com will get a link" in client.get("/admin/users").get_data(as_text=True)
     nora = User.query.filter_by(email="nora@example.com").one()
@@ -233,7 +227,7 @@ def test_user_created_without_a_password_gets_a_link_to_choose_one(
 
 def test_duplicate_email_is_shown_on_the_email_field(client, admin):
     make_user(email="nora@example.com")
-    response = post(client, "/admin/users/new", user_form(email="Nora@Example.com"))
+    response = post_form(client, "/admin/users/new", user_form(email="Nora@Example.com"))
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert re.search(r'id="email-errors"[^>]*>Another user already has this email address.', html)
@@ -252,7 +246,7 @@ def test_duplicate_email_is_shown_on_the_email_field(client, admin):
     ],
 )
 def test_invalid_user_form_says_what_is_wrong(client, admin, fields, field, message):
-    response = post(client, "/admin/users/new", user_form(**fields))
+    response = post_form(client, "/admin/users/new", user_form(**fields))
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     errors = re.search(rf'id="{field}-errors"[^>]*>([^<]*)<', html)
@@ -269,7 +263,7 @@ def test_admin_moves_a_user_to_another_team_and_role(client, admin):
     page = client.get(f"/admin/users/{sam.id}/edit").get_data(as_text=True)
     assert 'value="Sam Seller"' in page
 
-    response = post(
+    response = post_form(
         client,
         f"/admin/users/{sam.id}/edit",
         user_form(
@@ -293,7 +287,9 @@ def test_deactivated_user_is_signed_out_at_once(app, client, admin):
     sams_browser = sign_in(app, sam)
     assert sams_browser.get("/").status_code == 200
 
-    response = post(client, f"/admin/users/{sam.id}/deactivate", headers={"HX-Request": "true"})
+    response = post_form(
+        client, f"/admin/users/{sam.id}/deactivate", headers={"HX-Request": "true"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.startswith(f'<tr id="user-{sam.id}">') and "Deactivated" in html
@@ -310,7 +306,7 @@ def test_deactivated_user_is_signed_out_at_once(app, client, admin):
 
 def test_reactivated_user_can_sign_in_again(app, client, admin):
     sam = make_user(name="Sam Seller", is_active=False)
-    response = post(client, f"/admin/users/{sam.id}/reactivate")
+    response = post_form(client, f"/admin/users/{sam.id}/reactivate")
     assert response.status_code == 302 and response.location == "/admin/users"
     assert "Sam Seller is active again." in client.get("/admin/users").get_data(as_text=True)
     assert sign_in(app, sam).get("/").status_code == 200
@@ -319,7 +315,7 @@ def test_reactivated_user_can_sign_in_again(app, client, admin):
 def test_deactivating_from_the_edit_form_also_ends_sessions(app, client, admin):
     sam = make_user(name="Sam Seller")
     sams_browser = sign_in(app, sam)
-    post(client, f"/admin/users/{sam.id}/edit", user_form(name=sam.name, email=sam.email))
+    post_form(client, f"/admin/users/{sam.id}/edit", user_form(name=sam.name, email=sam.email))
     assert fresh(User, sam.id).is_active is False
     assert sams_browser.get("/").status_code == 302
 
@@ -328,15 +324,17 @@ def test_admin_cannot_deactivate_or_demote_themselves(client, admin):
     mine = f"/admin/users/{admin.id}/edit"
     keep = {"name": admin.name, "email": admin.email}
 
-    off = post(client, mine, user_form(role="admin", **keep)).get_data(as_text=True)
+    off = post_form(client, mine, user_form(role="admin", **keep)).get_data(as_text=True)
     assert re.search(r'id="is_active-errors"[^>]*>You cannot deactivate yourself.', off)
 
-    demoted = post(client, mine, user_form(role="sales", is_active="y", **keep))
+    demoted = post_form(client, mine, user_form(role="sales", is_active="y", **keep))
     assert re.search(
         r'id="role-errors"[^>]*>You cannot change your own role.', demoted.get_data(as_text=True)
     )
 
-    button = post(client, f"/admin/users/{admin.id}/deactivate", headers={"HX-Request": "true"})
+    button = post_form(
+        client, f"/admin/users/{admin.id}/deactivate", headers={"HX-Request": "true"}
+    )
     assert "You cannot deactivate yourself." in button.get_data(as_text=True)
 
     me = fresh(User, admin.id)
@@ -346,7 +344,7 @@ def test_admin_cannot_deactivate_or_demote_themselves(client, admin):
 
 def test_admin_sends_an_existing_user_a_password_link(client, admin, worker, smtp):
     sam = make_user(name="Sam Seller", email="sam@example.com")
-    response = post(client, f"/admin/users/{sam.id}/password-link")
+    response = post_form(client, f"/admin/users/{sam.id}/password-link")
     assert response.status_code == 302
     worker()
     assert [message["To"] for message in smtp] == ["sam@example.com"]
@@ -354,7 +352,7 @@ def test_admin_sends_an_existing_user_a_password_link(client, admin, worker, smt
 
 def test_unknown_user_is_not_found(client, admin):
     assert client.get("/admin/users/999/edit").status_code == 404
-    assert post(client, "/admin/users/999/deactivate").status_code == 404
+    assert post_form(client, "/admin/users/999/deactivate").status_code == 404
 
 
 def test_nobody_grants_a_role_above_their_own():

@@ -3,12 +3,9 @@
 import csv
 import io
 import re
-import threading
 import time
 
 import pytest
-from rq import SimpleWorker
-from rq.timeouts import TimerDeathPenalty
 
 from app import queues
 from app.audit import set_actor
@@ -21,35 +18,6 @@ from tests.factories import PASSWORD, make_team, make_user
 @pytest.fixture
 def admin():
     return make_user(Role.ADMIN, email="boss@example.com", name="Bea Boss")
-
-
-class _ThreadWorker(SimpleWorker):
-    death_penalty_class = TimerDeathPenalty  # SIGALRM timeouts need the main thread too
-
-    def _install_signal_handlers(self):
-        """Signal handlers can only be set from the main thread; the test stops this one."""
-
-
-@pytest.fixture
-def background_worker(app):
-    """conftest's background_worker, with a worker that can run outside the main thread
-    (RQ's signal handlers and SIGALRM timeouts raise ValueError in any other thread)."""
-    stop = threading.Event()
-
-    def loop():
-        with app.app_context():
-            names = app.config["RQ_QUEUES"]
-            while not stop.is_set():
-                _ThreadWorker(
-                    [queues.queue(n) for n in names], connection=queues.connection()
-                ).work(burst=True, with_scheduler=False)
-                stop.wait(0.2)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
 
 
 def _sign_in(client, user):
