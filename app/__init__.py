@@ -86,6 +86,14 @@ def _init_extensions(app: Flask) -> None:
 
             tune_sqlite(db.engine)
 
+    @app.after_request
+    def _security_headers(response):
+        # No MIME sniffing of downloads, no framing (clickjacking), no full URLs to others.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
     @app.before_request
     def _attribute_changes_to_user():
         from app.audit import set_actor

@@ -81,3 +81,10 @@ def test_money_numbers_and_dates_follow_the_locale(app):
             assert templating.money(Decimal("1234.5"), "TWD") == "$1,234.50"
             assert templating.date(moment) == "2026年3月5日"
             assert templating.money(Decimal("10"), "USD") == "US$10.00"
+
+
+def test_every_response_carries_the_security_headers(client):
+    response = client.get("/login")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
