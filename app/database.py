@@ -14,3 +14,13 @@ def tune_sqlite(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def is_search_machinery(name: str | None, type_: str) -> bool:
+    """Objects the migrations create by hand for substring search, which no model declares:
+    SQLite FTS5 tables (with their shadow tables) and PostgreSQL trigram indexes."""
+    if not name:
+        return False
+    return (type_ == "table" and "_fts" in name) or (
+        type_ == "index" and name.endswith("_search_trgm")
+    )

@@ -62,6 +62,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Bumped on logout-everywhere, password change and deactivation: ends other sessions.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Part of the secret calendar feed URL; bumping it revokes the old URL.
+    calendar_feed_version: Mapped[int] = mapped_column(default=1, server_default="1")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team | None] = relationship(back_populates="members", lazy="joined")

@@ -98,3 +98,48 @@ class CustomField(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class ImportStatus(enum.Enum):
+    MAPPING = "mapping"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class DataImport(TimestampMixin, db.Model):
+    """One CSV upload into a record type: its column mapping, options and outcome.
+
+    The job commits batch by batch together with `rows_done`, so a retried job resumes
+    after the last committed row and no row is imported twice.
+    """
+
+    __tablename__ = "data_imports"
+    __table_args__ = (sa.Index("ix_data_imports_created_by_id", "created_by_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(sa.String(40))
+    status: Mapped[ImportStatus] = mapped_column(
+        enum_column(ImportStatus), default=ImportStatus.MAPPING
+    )
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    stored_file: Mapped[str] = mapped_column(sa.String(64))
+    mapping: Mapped[dict] = mapped_column(JSONType, default=dict)
+    options: Mapped[dict] = mapped_column(JSONType, default=dict)
+    total_rows: Mapped[int] = mapped_column(default=0, server_default="0")
+    rows_done: Mapped[int] = mapped_column(default=0, server_default="0")
+    created: Mapped[int] = mapped_column(default=0, server_default="0")
+    updated: Mapped[int] = mapped_column(default=0, server_default="0")
+    skipped: Mapped[int] = mapped_column(default=0, server_default="0")
+    rejected: Mapped[int] = mapped_column(default=0, server_default="0")
+    report_file: Mapped[str | None] = mapped_column(sa.String(64))
+    error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __str__(self) -> str:
+        return self.filename
