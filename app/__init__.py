@@ -116,10 +116,13 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.blueprints.activities import bp as activities_bp
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.api import register_api
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.customers import bp as customers_bp
     from app.blueprints.history import bp as history_bp
+    from app.blueprints.imports import bp as imports_bp
     from app.blueprints.jobs import bp as jobs_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.tags import bp as tags_bp
@@ -130,4 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(history_bp)
     app.register_blueprint(tags_bp)
+    app.register_blueprint(customers_bp)
+    app.register_blueprint(activities_bp)
+    app.register_blueprint(imports_bp)
     register_api(app)

@@ -102,6 +102,9 @@ register_entity(
     Entity("job", _l("Background jobs"), owner_column="user_id"),
     {role: _scopes("own", "none", "none", "none") for role in Role if role is not Role.ADMIN},
 )
+register_entity(Entity("customer", _l("Customers")), _STAFF_RECORD)
+register_entity(Entity("contact", _l("Contacts")), _STAFF_RECORD)
+register_entity(Entity("activity", _l("Activities")), _STAFF_RECORD)
 
 
 def default_scope(role: Role, entity: str, action: str) -> Scope:

@@ -1,12 +1,60 @@
-"""The pages `make bench` measures; each module adds its own."""
+"""The pages `make bench` measures; each module adds its own.
 
+A page's path is a string, or a function of the app (inside its context) returning one,
+for pages whose URL depends on the seeded data (a customer's id, a deep cursor).
+"""
+
+from collections.abc import Callable
 from typing import NamedTuple
+
+import sqlalchemy as sa
 
 
 class Page(NamedTuple):
     name: str
-    path: str
+    path: str | Callable[[], str]
     login: bool = True
+    # Who signs in: the administrator (sees everything), or a seeded sales rep whose
+    # lists are permission-filtered and who has tasks of their own.
+    user: str = "admin"
+
+
+DEEP_PAGES = 10  # how far "a deep page" of a list is: the cursor after this many pages
+
+
+def _admin():
+    from app.extensions import db
+    from app.models.identity import Role, User
+
+    return db.session.scalars(sa.select(User).where(User.role == Role.ADMIN).limit(1)).one()
+
+
+def _deep_customer_page() -> str:
+    """The customer list DEEP_PAGES pages in, with the cursor the list's `next` link has."""
+    from app.services.customers import CustomerFilters, customer_page
+
+    admin, cursor = _admin(), None
+    for _ in range(DEEP_PAGES):
+        _, after = customer_page(admin, CustomerFilters(), cursor)
+        if after is None:  # a small list ends sooner: its last page is the deepest
+            break
+        cursor = after
+    return f"/customers?cursor={cursor}" if cursor else "/customers"
+
+
+def _busiest_customer() -> str:
+    """The 360 view of the customer with the most activities (the worst case)."""
+    from app.extensions import db
+    from app.models.activities import Activity
+
+    customer_id = db.session.scalar(
+        sa.select(Activity.customer_id)
+        .where(Activity.customer_id.is_not(None))
+        .group_by(Activity.customer_id)
+        .order_by(sa.func.count().desc(), Activity.customer_id)
+        .limit(1)
+    )
+    return f"/customers/{customer_id}"
 
 
 PAGES = [
@@ -14,4 +62,15 @@ PAGES = [
     Page("home", "/"),
     Page("admin users list", "/admin/users"),
     Page("admin audit log", "/admin/audit"),
+    Page("customers first page", "/customers"),
+    Page("customers deep page", _deep_customer_page),
+    # Three characters or more use the trigram index; two fall back to a scan of
+    # search_text (see app.services.search), so both are measured.
+    Page("customers search zh", "/customers?q=%E7%A9%8D%E9%AB%94%E9%9B%BB"),  # 積體電
+    Page("customers search 2ch", "/customers?q=%E7%B2%BE%E5%AF%86"),  # 精密
+    Page("customers by status", "/customers?status=CUSTOMER"),
+    Page("customers as a rep", "/customers", user="rep"),
+    Page("customer 360 view", _busiest_customer),
+    Page("contacts first page", "/contacts"),
+    Page("my tasks", "/tasks", user="rep"),
 ]

@@ -68,7 +68,13 @@ def test_seed_is_deterministic_and_bilingual(db):
     first = demo.seed(seed=7, scale="small", admin_password="a long admin password")
     db.session.commit()
     names = db.session.execute(sa.select(User.name).order_by(User.id)).scalars().all()
-    assert first == {"teams": 4, "users": 13}
+    assert first == {
+        "teams": 4,
+        "users": 13,
+        "customers": 60,
+        "contacts": 180,
+        "activities": 600,
+    }
     assert any(n.isascii() for n in names) and any(not n.isascii() for n in names)
     admin = db.session.execute(sa.select(User).where(User.role == Role.ADMIN)).scalar_one()
     assert admin.check_password("a long admin password")

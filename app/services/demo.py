@@ -15,9 +15,13 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models.identity import Role, Team, User
+from app.services.demo_customers import seed_customers
 
 DEMO_PASSWORD = "rapport-demo-1"  # noqa: S105 - only for seeded demo staff
-SCALES = {"small": {"users": 12}, "large": {"users": 300}}
+SCALES = {
+    "small": {"users": 12, "customers": 60, "contacts": 180, "activities": 600},
+    "large": {"users": 300, "customers": 100_000, "contacts": 250_000, "activities": 1_000_000},
+}
 
 TEAMS = [
     ("Sales North", "北區業務部"),
@@ -79,7 +83,7 @@ def seed_users_and_teams(ctx: SeedContext) -> dict:
     return {"teams": len(teams), "users": len(users) + 1}
 
 
-SEEDERS: list[Callable[[SeedContext], dict]] = [seed_users_and_teams]
+SEEDERS: list[Callable[[SeedContext], dict]] = [seed_users_and_teams, seed_customers]
 
 
 def seed(seed: int = 42, scale: str = "small", admin_password: str | None = None) -> dict:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models.identity import ApiToken, Role
 from tests.api.conftest import api_operations
-from tests.factories import make_team, make_user
+from tests.factories import make_activity, make_contact, make_customer, make_team, make_user
 
 SECRET_KEYS = ("password", "password_hash", "token_hash", "session_version")
 
@@ -27,7 +27,16 @@ def test_no_response_carries_a_secret(app, client, token_for):
     plain = headers["Authorization"].removeprefix("Bearer ")
     token = db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == admin.id)).one()
     secrets = [admin.password_hash, token.token_hash, plain]
-    ids = {"user_id": admin.id, "team_id": team.id}
+    customer = make_customer(admin)
+    contact = make_contact(admin, customer)
+    activity = make_activity(admin, customer_id=customer.id)
+    ids = {
+        "user_id": admin.id,
+        "team_id": team.id,
+        "customer_id": customer.id,
+        "contact_id": contact.id,
+        "activity_id": activity.id,
+    }
 
     responses = [
         client.post(

@@ -11,8 +11,8 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from app.blueprints.api import teams, users
+    from app.blueprints.api import activities, contacts, customers, teams, users
     from app.extensions import api
 
-    for resource in (users, teams):
+    for resource in (users, teams, customers, contacts, activities):
         api.register_blueprint(resource.bp)

@@ -1,0 +1,138 @@
+"""A customer's timeline: every touchpoint in one feed, newest first, from any module.
+
+Modules register a source with `register_source(name, fetch)`. `fetch(actor, customer_id,
+before, limit)` returns up to `limit` TimelineItems the actor may read, newest first,
+strictly older than the keyset cursor `before` = (at, source, id) in the feed's order;
+`keyset_clause` builds that condition for a source's own columns. The feed asks every
+source for a page, merges them and cuts, so each page costs one query per source.
+Items carry links (url_for), so the feed is built in a request or a job's request context.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from app import permissions
+from app.extensions import db
+from app.models.activities import Activity
+from app.models.identity import User
+
+MAX_LIMIT = 100
+Cursor = tuple[datetime, str, int]
+
+
+@dataclasses.dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str
+    title: str
+    detail: str
+    url: str | None
+    actor_name: str
+    source: str
+    id: int
+
+    @property
+    def key(self) -> Cursor:
+        return (self.at, self.source, self.id)
+
+
+Fetch = Callable[[object, int, Cursor | None, int], list[TimelineItem]]
+_SOURCES: dict[str, Fetch] = {}
+
+
+def register_source(name: str, fetch: Fetch) -> None:
+    """Add a module's touchpoints to every customer's timeline."""
+    _SOURCES[name] = fetch
+
+
+def keyset_clause(before: Cursor | None, source: str, at_column, id_column):
+    """Rows of `source` that come after `before` in the newest-first feed order."""
+    if before is None:
+        return sa.true()
+    at, cursor_source, cursor_id = before
+    if source < cursor_source:
+        same_instant = sa.true()
+    elif source > cursor_source:
+        same_instant = sa.false()
+    else:
+        same_instant = id_column < cursor_id
+    return sa.or_(at_column < at, sa.and_(at_column == at, same_instant))
+
+
+def customer_timeline(actor, customer_id: int, before: Cursor | None = None, limit: int = 20):
+    """One page of the customer's feed: (items newest first, cursor of the next page)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    pages = [fetch(actor, customer_id, before, limit + 1) for fetch in _SOURCES.values()]
+    merged = heapq.merge(*pages, key=lambda item: item.key, reverse=True)
+    items = [item for _, item in zip(range(limit + 1), merged, strict=False)]
+    more = len(items) > limit
+    items = items[:limit]
+    return items, (items[-1].key if more else None)
+
+
+def encode_cursor(cursor: Cursor | None) -> str | None:
+    """The cursor as a URL parameter."""
+    if cursor is None:
+        return None
+    at, source, item_id = cursor
+    return f"{at.astimezone(UTC).isoformat()}~{source}~{item_id}"
+
+
+def decode_cursor(text: str | None) -> Cursor | None:
+    """The cursor from a URL parameter; None for anything malformed (the first page)."""
+    try:
+        at, source, item_id = (text or "").split("~")
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            return None
+        return (moment.astimezone(UTC), source, int(item_id))
+    except ValueError:
+        return None
+
+
+# What each item kind is called on the feed; sources add their own kinds here.
+KIND_LABELS = {
+    "call": _l("Call"),
+    "email": _l("Email"),
+    "meeting": _l("Meeting"),
+    "note": _l("Note"),
+    "task": _l("Task"),
+}
+
+
+def _activities(actor, customer_id: int, before: Cursor | None, limit: int):
+    query = (
+        sa.select(Activity, User.name)
+        .outerjoin(User, User.id == Activity.owner_id)
+        .where(
+            Activity.customer_id == customer_id,
+            permissions.visible(actor, "activity", Activity.owner_id),
+            keyset_clause(before, "activities", Activity.occurred_at, Activity.id),
+        )
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+        .limit(limit)
+    )
+    return [
+        TimelineItem(
+            at=activity.occurred_at,
+            kind=activity.kind.value.lower(),
+            title=activity.subject,
+            detail=activity.description,
+            url=url_for("activities.edit", activity_id=activity.id),
+            actor_name=owner_name or "",
+            source="activities",
+            id=activity.id,
+        )
+        for activity, owner_name in db.session.execute(query)
+    ]
+
+
+register_source("activities", _activities)

@@ -1,0 +1,15 @@
+"""The one error every record service raises for bad input: all field messages at once."""
+
+from __future__ import annotations
+
+
+class RecordInvalid(ValueError):
+    """Input that breaks a rule; `errors` maps each field name to its message.
+
+    Views show each message on its form field (status 200 re-render), the JSON API answers
+    422 with `fields`, imports write them to the rejected-rows report.
+    """
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors
