@@ -77,6 +77,7 @@ def _build_app(scale: str, workdir: str, reuse: bool):
             admin.set_password(ADMIN_PASSWORD)  # a database seeded by `flask rapport seed`
             print(f"  reusing the seeded database for {scale}", file=sys.stderr)
         else:
+            db.session.rollback()  # release the users table before dropping the schema
             _reset_schema(db)
             upgrade()
             started = time.perf_counter()
