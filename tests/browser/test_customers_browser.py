@@ -39,3 +39,29 @@ def test_rep_finds_a_customer_by_part_of_its_chinese_name_and_opens_it(page):
     assert page.locator("#customer-contacts").inner_text().count("美玲 林") == 1
     assert page.locator("#customer-contacts >> text=Primary").count() == 1
     page.screenshot(path="/tmp/rapport-customer-360.png", full_page=True)
+
+
+def test_export_follows_the_filters_chosen_after_the_page_loaded(page, background_worker):
+    rep = make_user(Role.SALES, email="rep@example.com")
+    make_customer(rep, name="Kept Customer Ltd", status="CUSTOMER")
+    make_customer(rep, name="Filtered Out Prospect", status="PROSPECT")
+    db.session.commit()
+
+    page.goto("/login")
+    page.fill("#email", "rep@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_selector("#home")
+    page.goto("/customers")
+    page.select_option("#status", "CUSTOMER")
+    page.wait_for_function(
+        "!document.querySelector('#customer-results').innerText.includes('Filtered Out')"
+    )
+
+    page.click("#export-customer button")
+    link = page.wait_for_selector("#job-result-link", timeout=20_000)
+    with page.expect_download() as download:
+        link.click()
+    exported = download.value.path().read_text(encoding="utf-8-sig")
+    assert "Kept Customer Ltd" in exported
+    assert "Filtered Out Prospect" not in exported
