@@ -18,9 +18,9 @@ def tune_sqlite(engine) -> None:
 
 def is_search_machinery(name: str | None, type_: str) -> bool:
     """Objects the migrations create by hand for substring search, which no model declares:
-    SQLite FTS5 tables (with their shadow tables) and PostgreSQL trigram indexes."""
+    SQLite FTS5 tables (with their shadow tables), PostgreSQL trigram and bigram indexes."""
     if not name:
         return False
     return (type_ == "table" and "_fts" in name) or (
-        type_ == "index" and name.endswith("_search_trgm")
+        type_ == "index" and name.endswith(("_search_trgm", "_search_bigrams"))
     )

@@ -3,8 +3,10 @@ Chinese found by any part of a name.
 
 `search_text` holds the normalised name, company, email and phone. PostgreSQL answers
 with a pg_trgm GIN index; SQLite with an FTS5 trigram table kept in step by triggers
-(both created by the migrations). Terms shorter than three characters cannot use a
-trigram index and fall back to a LIKE scan of search_text, which is still correct.
+(both created by the migrations). Two-character terms, common in Chinese, cannot use a
+trigram index: PostgreSQL answers them from a GIN index over the bigrams of search_text
+(`rapport_bigrams()`, created by a migration); SQLite, and one-character terms anywhere,
+fall back to a LIKE scan of search_text, which is slower but still correct.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 MAX_TERMS = 5
 
@@ -47,7 +50,11 @@ def matches(model, query: str | None, dialect: str):
     clauses = []
     table = model.__tablename__
     for word in words:
-        if dialect == "sqlite" and len(word) >= 3:
+        if dialect == "postgresql" and len(word) == 2:
+            bigrams = sa.func.rapport_bigrams(model.search_text)
+            wanted = postgresql.array([sa.cast(word, sa.Text)])
+            clauses.append(bigrams.op("@>")(wanted))
+        elif dialect == "sqlite" and len(word) >= 3:
             fts = sa.table(f"{table}_fts", sa.column("rowid"), sa.column(f"{table}_fts"))
             clauses.append(
                 model.id.in_(
