@@ -9,6 +9,7 @@ import dataclasses
 
 import sqlalchemy as sa
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from app import permissions
 from app.extensions import db
@@ -24,6 +25,17 @@ from app.services.record_lists import (
     list_filters,
 )
 from app.services.validation import RecordInvalid
+
+# A contact's own profile fields and their labels (import mapping, merge page).
+FIELD_LABELS = {
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "mobile": _l("Mobile"),
+    "title": _l("Job title"),
+    "department": _l("Department"),
+}
 
 tags.register_taggable("contacts", Contact, "contact")
 history.register_record_type("contacts", Contact, "contact")

@@ -11,6 +11,7 @@ import dataclasses
 
 import sqlalchemy as sa
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from app import permissions
 from app.extensions import db
@@ -42,6 +43,22 @@ from app.services.record_lists import (
     list_filters,
 )
 from app.services.validation import RecordInvalid
+
+# A customer's own profile fields and their labels, shared by forms' neighbours: the import
+# mapping, the merge page and anything else that lists them.
+FIELD_LABELS = {
+    "name": _l("Name"),
+    "company": _l("Company"),
+    "industry": _l("Industry"),
+    "size": _l("Size"),
+    "status": _l("Status"),
+    "source": _l("Source"),
+    "rating": _l("Rating"),
+    "website": _l("Website"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "description": _l("Description"),
+}
 
 tags.register_taggable("customers", Customer, "customer")
 history.register_record_type("customers", Customer, "customer")

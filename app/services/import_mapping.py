@@ -15,7 +15,7 @@ import re
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from app.services import custom_fields
+from app.services import contacts, custom_fields, customers
 from app.services.search import normalise
 
 IGNORE = ""
@@ -27,17 +27,7 @@ DELIMITERS = (",", ";", "\t")
 # Field name -> label, per record type; the order is the order of the mapping select.
 TARGETS: dict[str, dict[str, object]] = {
     "customer": {
-        "name": _l("Name"),
-        "company": _l("Company"),
-        "industry": _l("Industry"),
-        "size": _l("Size"),
-        "status": _l("Status"),
-        "source": _l("Source"),
-        "rating": _l("Rating"),
-        "website": _l("Website"),
-        "email": _l("Email"),
-        "phone": _l("Phone"),
-        "description": _l("Description"),
+        **customers.FIELD_LABELS,
         "owner_email": _l("Owner (email)"),
         "tags": _l("Tags"),
         "address_line1": _l("Address"),
@@ -48,14 +38,8 @@ TARGETS: dict[str, dict[str, object]] = {
         "address_country": _l("Country (2 letters)"),
     },
     "contact": {
-        "first_name": _l("First name"),
-        "last_name": _l("Last name"),
+        **contacts.FIELD_LABELS,
         "customer": _l("Customer (name)"),
-        "email": _l("Email"),
-        "phone": _l("Phone"),
-        "mobile": _l("Mobile"),
-        "title": _l("Job title"),
-        "department": _l("Department"),
         "is_primary": _l("Primary contact"),
         "owner_email": _l("Owner (email)"),
         "tags": _l("Tags"),

@@ -10,13 +10,13 @@ from flask_login import current_user, login_required
 from app import permissions
 from app.blueprints.activities import bp
 from app.blueprints.activities.forms import STATUS_LABELS, TIME_FIELDS, ActivityForm
+from app.blueprints.record_forms import save_valid_form
 from app.extensions import db
 from app.htmx import hx_trigger, render_page_or_fragment, wants_fragment
 from app.models.activities import ActivityKind, ActivityStatus
 from app.models.customers import Customer
 from app.redirects import safe_next
 from app.services import activities, timeline
-from app.services.validation import RecordInvalid
 
 
 def activity_or_404(activity_id: int, action: str = "read"):
@@ -95,14 +95,11 @@ def new():
 @login_required
 def create():
     form = ActivityForm()
-    if form.validate_on_submit():
-        try:
-            activity = activities.log_activity(current_user, **form.service_fields())
-        except RecordInvalid as invalid:
-            form.show_errors(invalid.errors)
-        else:
-            db.session.commit()
-            return _saved(_("“%(subject)s” is saved.", subject=activity.subject), activity)
+    activity = save_valid_form(
+        form, lambda: activities.log_activity(current_user, **form.service_fields())
+    )
+    if activity is not None:
+        return _saved(_("“%(subject)s” is saved.", subject=activity.subject), activity)
     return _form_fragment(form)
 
 
@@ -120,14 +117,11 @@ def edit(activity_id: int):
 def update(activity_id: int):
     activity = activity_or_404(activity_id, "edit")
     form = ActivityForm()
-    if form.validate_on_submit():
-        try:
-            activities.update_activity(activity, current_user, **form.service_fields())
-        except RecordInvalid as invalid:
-            form.show_errors(invalid.errors)
-        else:
-            db.session.commit()
-            return _saved(_("“%(subject)s” is saved.", subject=activity.subject), activity)
+    saved = save_valid_form(
+        form, lambda: activities.update_activity(activity, current_user, **form.service_fields())
+    )
+    if saved is not None:
+        return _saved(_("“%(subject)s” is saved.", subject=activity.subject), activity)
     return _form_fragment(form, activity)
 
 

@@ -11,13 +11,13 @@ from app import permissions
 from app.blueprints.customers import bp
 from app.blueprints.customers.forms import ContactForm
 from app.blueprints.customers.lists import bulk_action, list_context
+from app.blueprints.record_forms import save_valid_form
 from app.extensions import db
 from app.htmx import render_page_or_fragment
 from app.models.customers import Contact, Customer
 from app.models.identity import User
 from app.services import contacts, custom_fields, record_checks, tags
 from app.services.custom_field_forms import form_with_custom_fields
-from app.services.validation import RecordInvalid
 
 
 def _contact_or_404(contact_id: int, action: str = "read") -> Contact:
@@ -67,16 +67,12 @@ def _form(contact: Contact | None):
 def contact_new():
     permissions.require(current_user, "create", "contact")
     form = _form(None)
-    if form.validate_on_submit():
-        try:
-            contact = contacts.create_contact(current_user, **form.values(form.custom_data))
-        except RecordInvalid as invalid:
-            db.session.rollback()
-            form.show_errors(invalid.errors)
-        else:
-            db.session.commit()
-            flash(_("The contact %(name)s is created.", name=contact.full_name), "success")
-            return redirect(url_for("customers.contact_show", contact_id=contact.id))
+    contact = save_valid_form(
+        form, lambda: contacts.create_contact(current_user, **form.values(form.custom_data))
+    )
+    if contact is not None:
+        flash(_("The contact %(name)s is created.", name=contact.full_name), "success")
+        return redirect(url_for("customers.contact_show", contact_id=contact.id))
     return render_template("contacts/form.html", form=form, contact=None)
 
 
@@ -84,16 +80,13 @@ def contact_new():
 def contact_edit(contact_id: int):
     contact = _contact_or_404(contact_id, "edit")
     form = _form(contact)
-    if form.validate_on_submit():
-        try:
-            contacts.update_contact(contact, current_user, **form.values(form.custom_data))
-        except RecordInvalid as invalid:
-            db.session.rollback()
-            form.show_errors(invalid.errors)
-        else:
-            db.session.commit()
-            flash(_("The changes to %(name)s are saved.", name=contact.full_name), "success")
-            return redirect(url_for("customers.contact_show", contact_id=contact.id))
+    saved = save_valid_form(
+        form,
+        lambda: contacts.update_contact(contact, current_user, **form.values(form.custom_data)),
+    )
+    if saved is not None:
+        flash(_("The changes to %(name)s are saved.", name=contact.full_name), "success")
+        return redirect(url_for("customers.contact_show", contact_id=contact.id))
     return render_template("contacts/form.html", form=form, contact=contact)
 
 

@@ -19,6 +19,7 @@ from app.blueprints.customers.forms import (
     CustomerForm,
 )
 from app.blueprints.customers.lists import bulk_action, list_context
+from app.blueprints.record_forms import save_valid_form
 from app.extensions import db
 from app.htmx import render_page_or_fragment
 from app.models.customers import Customer
@@ -75,16 +76,12 @@ def _form(customer: Customer | None):
 def new():
     permissions.require(current_user, "create", "customer")
     form = _form(None)
-    if form.validate_on_submit():
-        try:
-            customer = customers.create_customer(current_user, **form.values(form.custom_data))
-        except RecordInvalid as invalid:
-            db.session.rollback()
-            form.show_errors(invalid.errors)
-        else:
-            db.session.commit()
-            flash(_("The customer %(name)s is created.", name=customer.name), "success")
-            return redirect(url_for("customers.show", customer_id=customer.id))
+    customer = save_valid_form(
+        form, lambda: customers.create_customer(current_user, **form.values(form.custom_data))
+    )
+    if customer is not None:
+        flash(_("The customer %(name)s is created.", name=customer.name), "success")
+        return redirect(url_for("customers.show", customer_id=customer.id))
     return render_template("customers/form.html", form=form, customer=None)
 
 
@@ -92,16 +89,13 @@ def new():
 def edit(customer_id: int):
     customer = _customer_or_404(customer_id, "edit")
     form = _form(customer)
-    if form.validate_on_submit():
-        try:
-            customers.update_customer(customer, current_user, **form.values(form.custom_data))
-        except RecordInvalid as invalid:
-            db.session.rollback()
-            form.show_errors(invalid.errors)
-        else:
-            db.session.commit()
-            flash(_("The changes to %(name)s are saved.", name=customer.name), "success")
-            return redirect(url_for("customers.show", customer_id=customer.id))
+    saved = save_valid_form(
+        form,
+        lambda: customers.update_customer(customer, current_user, **form.values(form.custom_data)),
+    )
+    if saved is not None:
+        flash(_("The changes to %(name)s are saved.", name=customer.name), "success")
+        return redirect(url_for("customers.show", customer_id=customer.id))
     return render_template("customers/form.html", form=form, customer=customer)
 
 
