@@ -68,7 +68,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     # Through the module: the name `app.htmx` is the helpers module app/htmx.py.
     extensions.htmx.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_time_zone)
     limiter.init_app(app)
     api.init_app(app)
 
@@ -113,6 +113,15 @@ def _select_locale() -> str:
         return session["locale"]
     best = request.accept_languages.best_match(["en", "zh-TW", "zh-Hant", "zh-HK", "zh"])
     return "zh_Hant" if best and best.startswith("zh") else "en"
+
+
+def _select_time_zone() -> str:
+    """The signed-in user's time zone, else the configured default (also for jobs and CLI,
+    which format in a user's zone explicitly through app.timezones)."""
+    from app import timezones
+
+    user = current_user if has_request_context() and current_user.is_authenticated else None
+    return timezones.zone_name(user)
 
 
 def _register_blueprints(app: Flask) -> None:

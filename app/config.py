@@ -44,7 +44,9 @@ class Config:
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 
     BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = "UTC"
+    # The IANA time zone of new users and of pages shown to nobody in particular.
+    DEFAULT_TIME_ZONE = os.environ.get("RAPPORT_DEFAULT_TIME_ZONE", "UTC")
+    BABEL_DEFAULT_TIMEZONE = DEFAULT_TIME_ZONE
     LANGUAGES = {"en": "English", "zh_Hant": "繁體中文"}
     DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD")
 

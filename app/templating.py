@@ -1,7 +1,9 @@
-"""Jinja filters and globals: locale-aware money, numbers and dates; permission checks."""
+"""Jinja filters and globals: locale-aware money, numbers and dates (in the reader's time
+zone); permission checks."""
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from decimal import Decimal
 
 from flask import Flask, current_app, g
@@ -11,11 +13,12 @@ from flask_babel import (
     format_datetime,
     format_decimal,
     get_locale,
+    get_timezone,
     get_translations,
 )
 from flask_login import current_user
 
-from app import permissions
+from app import permissions, timezones
 
 
 def money(amount, currency: str | None = None) -> str:
@@ -29,11 +32,21 @@ def number(value) -> str:
 
 
 def date(value, fmt: str = "medium") -> str:
+    """A date, or the local date of an aware datetime in the reader's time zone."""
     return "" if value is None else format_date(value, fmt)
 
 
-def datetime_(value, fmt: str = "medium") -> str:
-    return "" if value is None else format_datetime(value, fmt)
+def datetime_(value, fmt: str = "medium", zone: tzinfo | None = None) -> str:
+    """A moment in the reader's time zone (flask-babel's selector), or in `zone` where no
+    request decides it (emails)."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt) if zone is None else timezones.format_local(value, zone, fmt)
+
+
+def time_zone_name() -> str:
+    """The zone the page shows and reads times in."""
+    return str(get_timezone())
 
 
 def can(action: str, entity: str, record=None) -> bool:
@@ -60,7 +73,7 @@ def register(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
     )
     app.jinja_env.filters.update(money=money, number=number, date=date, datetime=datetime_)
-    app.jinja_env.globals.update(can=can, get_locale=get_locale)
+    app.jinja_env.globals.update(can=can, get_locale=get_locale, time_zone_name=time_zone_name)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -1,4 +1,5 @@
-"""The reminder sweep: one email per owner listing their tasks and meetings now due.
+"""The reminder sweep: one email per owner listing their tasks and meetings now due, in
+the owner's language and time zone.
 
 Rows are claimed with `UPDATE ... SET reminded_at WHERE reminded_at IS NULL` and the claim
 is committed before anything is sent, so two sweeps running together never email the same
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from flask import render_template, url_for
 from flask_babel import force_locale, gettext, ngettext
 
+from app import timezones
 from app.extensions import db
 from app.jobs import background_job, finish, report_progress
 from app.models.activities import Activity, ActivityStatus
@@ -58,6 +60,8 @@ def _message(owner: User, items: list[Activity]):
             "activities/reminder_email.txt",
             owner=owner,
             items=items,
+            zone=timezones.user_zone(owner),
+            zone_name=timezones.zone_name(owner),
             tasks_url=url_for("activities.tasks", _external=True),
             intro=gettext("These tasks and meetings are coming up or overdue:"),
         )

@@ -11,6 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import timezones
 from app.extensions import db
 from app.models.base import TimestampMixin, UTCDateTime, enum_column, utcnow
 
@@ -59,6 +60,10 @@ class User(UserMixin, TimestampMixin, db.Model):
         sa.ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
     locale: Mapped[str] = mapped_column(sa.String(10), default="en", server_default="en")
+    # An IANA name ("Asia/Taipei"): the user's days and the times they see and type.
+    time_zone: Mapped[str] = mapped_column(
+        sa.String(64), default=timezones.default_name, server_default="UTC"
+    )
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Bumped on logout-everywhere, password change and deactivation: ends other sessions.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import permissions, queues
+from app import permissions, queues, timezones
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.identity import Role, Team, User
@@ -178,6 +178,19 @@ def reset_password(user: User, password: str) -> None:
     db.session.flush()
 
 
+def check_time_zone(name: str) -> None:
+    """Refuse a time zone name that is not in the IANA database (typos, invented places)."""
+    if not timezones.is_known(name):
+        raise AccountError(
+            _l(
+                "“%(name)s” is not a time zone Rapport knows. Choose one from the list, "
+                "such as Asia/Taipei or Europe/London.",
+                name=name,
+            ),
+            field="time_zone",
+        )
+
+
 def _check_unique_email(email: str, user_id: int | None = None) -> None:
     clash = db.session.execute(
         sa.select(User.id).where(User.email == email, User.id != (user_id or 0))
@@ -202,11 +215,13 @@ def create_user(
     password: str | None,
     team: Team | None = None,
     locale: str = "en",
+    time_zone: str | None = None,
 ) -> User:
     """Create a staff user; only those who manage users may, and never above their own role.
 
     With `password=None` the account cannot sign in until its owner sets a password through
-    the link `send_password_link` emails.
+    the link `send_password_link` emails. Without `time_zone` the user gets the
+    configured default.
     """
     permissions.require(actor, "create", "user")
     if not permissions.may_assign_role(actor, role):
@@ -215,7 +230,16 @@ def create_user(
     _check_unique_email(email)
     if password is not None:
         check_password_strength(password)
-    user = User(email=email, name=name.strip(), role=role, team=team, locale=locale)
+    if time_zone is not None:
+        check_time_zone(time_zone)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        team=team,
+        locale=locale,
+        time_zone=time_zone or timezones.default_name(),
+    )
     if password is not None:
         user.set_password(password)
     db.session.add(user)
@@ -223,7 +247,7 @@ def create_user(
     return user
 
 
-_EDITABLE_USER_FIELDS = {"name", "email", "locale", "role", "team", "is_active"}
+_EDITABLE_USER_FIELDS = {"name", "email", "locale", "time_zone", "role", "team", "is_active"}
 
 
 def update_user(user: User, *, actor, **changes) -> User:
@@ -243,6 +267,8 @@ def update_user(user: User, *, actor, **changes) -> User:
     if "email" in changes:
         changes["email"] = normalise_email(changes["email"])
         _check_unique_email(changes["email"], user.id)
+    if "time_zone" in changes:
+        check_time_zone(changes["time_zone"])
     if user.id == getattr(actor, "id", None):
         # An administrator who locks themselves out may leave nobody able to undo it.
         if changes.get("is_active") is False:

@@ -9,12 +9,12 @@ reminders and the calendar feed.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, tzinfo
 
 import sqlalchemy as sa
 from flask_babel import gettext
 
-from app import permissions
+from app import permissions, timezones
 from app.extensions import db
 from app.models.activities import Activity, ActivityKind, ActivityStatus
 from app.models.base import utcnow
@@ -304,9 +304,12 @@ def get_for(actor, activity_id: int, action: str = "read") -> Activity | None:
     return activity
 
 
-def snooze_target(activity: Activity, days: int, now: datetime | None = None) -> datetime:
+def snooze_target(
+    activity: Activity, days: int, now: datetime | None = None, zone: tzinfo = UTC
+) -> datetime:
     """Where "snooze N days" moves an item: N days past its due time, or past now when it
-    is already overdue (so a snoozed item never lands in the past)."""
+    is already overdue (so a snoozed item never lands in the past). Days are calendar days
+    in `zone` (the user's), so the item keeps its wall-clock time across a DST change."""
     now = now or utcnow()
     base = max(activity.due_at or now, now)
-    return base + timedelta(days=days)
+    return timezones.add_days(base, days, zone)

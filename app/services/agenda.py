@@ -4,11 +4,11 @@ fixed number of queries (the items, then the names of their customers)."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
-from app import permissions
+from app import permissions, timezones
 from app.extensions import db
 from app.models.activities import Activity, ActivityStatus
 from app.models.base import utcnow
@@ -53,9 +53,9 @@ class Agenda:
 def agenda(user, now: datetime | None = None) -> Agenda:
     """Group `user`'s open items into overdue, today and upcoming (undated ones last).
 
-    Days are UTC days for now: users have no time zone setting yet."""
+    "Today" is the user's local day: it ends at midnight in their time zone."""
     now = now or utcnow()
-    start_of_tomorrow = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=UTC)
+    start_of_tomorrow = timezones.start_of_next_day(now, timezones.user_zone(user))
     overdue, today, upcoming = [], [], []
     for item in open_items(user):
         if item.due_at is None or item.due_at >= start_of_tomorrow:

@@ -2,7 +2,8 @@
 
 The token is an HMAC of the user id and `calendar_feed_version`, so it needs no storage
 and regenerating (bumping the version) revokes every old URL at once. The text is written
-by hand: CRLF line ends, lines folded at 75 octets, TEXT values escaped, times in UTC.
+by hand: CRLF line ends, lines folded at 75 octets, TEXT values escaped, times in UTC
+(calendar apps show them in their own zone; X-WR-TIMEZONE names the user's).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app import timezones
 from app.extensions import db
 from app.models.activities import Activity, ActivityKind, ActivityStatus
 from app.models.base import utcnow
@@ -123,6 +125,8 @@ def render(user: User, now: datetime | None = None) -> str:
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         f"X-WR-CALNAME:{escape_text('Rapport · ' + user.name)}",
+        # Times stay UTC ("Z"); this only tells calendar apps which zone the user lives in.
+        f"X-WR-TIMEZONE:{timezones.zone_name(user)}",
     ]
     for activity in feed_items(user, now):
         lines.extend(_event(activity, host, now))

@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from app import permissions
+from app import permissions, timezones
 from app.extensions import db
 from app.models.identity import Team, User
 from app.models.records import AuditAction, AuditEntry
@@ -105,6 +106,8 @@ class Filters:
     date_to: date | None = None
     entity_id: str | None = None
     text: str | None = None
+    # The dates are days in this zone (the reader's), not UTC days.
+    time_zone: str = "UTC"
 
     def as_dict(self) -> dict:
         """Plain values, for a job's arguments or a URL's query string."""
@@ -116,6 +119,7 @@ class Filters:
             "date_to": self.date_to.isoformat() if self.date_to else None,
             "entity_id": self.entity_id,
             "text": self.text,
+            "time_zone": self.time_zone,
         }
 
     @classmethod
@@ -131,11 +135,14 @@ class Filters:
             date_to=day(data.get("date_to")),
             entity_id=data.get("entity_id") or None,
             text=data.get("text") or None,
+            time_zone=data.get("time_zone") or "UTC",
         )
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _start_of(day: date, zone_name: str) -> datetime:
+    """The UTC moment `day` begins in the zone called `zone_name`."""
+    zone = ZoneInfo(zone_name) if timezones.is_known(zone_name) else UTC
+    return timezones.from_wall_clock(datetime.combine(day, time.min), zone)
 
 
 def filtered(actor, filters: Filters):
@@ -151,10 +158,12 @@ def filtered(actor, filters: Filters):
     if filters.actor_id is not None:
         query = query.where(AuditEntry.actor_id == filters.actor_id)
     if filters.date_from:
-        query = query.where(AuditEntry.at >= _start_of(filters.date_from))
+        query = query.where(AuditEntry.at >= _start_of(filters.date_from, filters.time_zone))
     if filters.date_to:
         # The whole "to" day counts: up to the start of the next one.
-        query = query.where(AuditEntry.at < _start_of(filters.date_to + timedelta(days=1)))
+        query = query.where(
+            AuditEntry.at < _start_of(filters.date_to + timedelta(days=1), filters.time_zone)
+        )
     if filters.text:
         query = query.where(AuditEntry.label.icontains(filters.text, autoescape=True))
     return query

@@ -167,3 +167,25 @@ def test_users_a_role_may_not_read_are_neither_listed_nor_shown(client, token_fo
     listed = client.get("/api/v1/users", headers=headers).get_json()["data"]
     assert [user["name"] for user in listed] == ["Agent"]
     assert_error(client.get(f"/api/v1/users/{other.id}", headers=headers), 404, "not_found")
+
+
+def test_the_time_zone_is_shown_set_and_checked(client, token_for):
+    rep = make_user(Role.SALES, time_zone="Asia/Taipei")
+    headers = token_for(rep)
+    assert client.get("/api/v1/me", headers=headers).get_json()["user"]["time_zone"] == (
+        "Asia/Taipei"
+    )
+    changed = client.patch(
+        f"/api/v1/users/{rep.id}", json={"time_zone": "Europe/London"}, headers=headers
+    )
+    assert changed.status_code == 200 and changed.get_json()["time_zone"] == "Europe/London"
+    body = assert_error(
+        client.patch(
+            f"/api/v1/users/{rep.id}", json={"time_zone": "Mars/Olympus"}, headers=headers
+        ),
+        422,
+        "unprocessable_entity",
+    )
+    assert "Mars/Olympus" in body["error"]["fields"]["time_zone"][0]
+    db.session.expire_all()
+    assert db.session.get(User, rep.id).time_zone == "Europe/London"

@@ -24,7 +24,7 @@ def test_my_tasks_groups_overdue_today_and_upcoming(login):
     assert "Chase invoice" in overdue and "Overdue" in overdue
     assert "Plan next year" in upcoming and "Kick-off" in upcoming
     assert "Someone else" not in html
-    assert 'id="nav-tasks"' in html and "Days and times are in UTC." in html
+    assert 'id="nav-tasks"' in html and "Days and times are in your time zone, UTC." in html
 
 
 def test_an_empty_task_list_says_what_to_do(login):

@@ -1,7 +1,7 @@
 """The reminder sweep emails each owner once about their due items, in their language,
 and a second sweep sends nothing more."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from rq.cron import CronScheduler
@@ -93,3 +93,12 @@ def test_a_claimed_item_cannot_be_claimed_by_a_second_sweep():
     assert _claim(now) == [task.id]
     # A sweep that started at the same moment finds the row taken by the first one.
     assert _claim(now) == []
+
+
+def test_the_email_shows_due_times_in_the_owners_time_zone(worker, smtp):
+    taipei = make_user(Role.SALES, email="tina@example.com", time_zone="Asia/Taipei")
+    due = datetime(2030, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Taipei
+    make_activity(taipei, subject="Board pack", due_at=due, remind_at=utcnow())
+    assert _sweep(worker) == 1
+    text = smtp[0].get_content()
+    assert "Board pack (3/1/30, 9:00\u202fAM Asia/Taipei)" in text

@@ -289,20 +289,25 @@ def test_search_filters_by_type_action_actor_and_text(admin):
     assert labels(text="100%_") == []
 
 
-def test_search_date_range_is_whole_utc_days(admin):
+def test_search_date_range_is_whole_days_in_the_readers_zone(admin):
     team = make_team("Dated")
     db.session.commit()
     entry = _entries("teams", team.id)[0]
     entry.at = datetime(2024, 3, 10, 23, 59, tzinfo=UTC)
     db.session.commit()
 
-    def found(date_from=None, date_to=None):
-        filters = history.Filters(entity_type="teams", date_from=date_from, date_to=date_to)
+    def found(date_from=None, date_to=None, zone="UTC"):
+        filters = history.Filters(
+            entity_type="teams", date_from=date_from, date_to=date_to, time_zone=zone
+        )
         return len(history.search(admin, filters).entries)
 
     assert found(date(2024, 3, 10), date(2024, 3, 10)) == 1
     assert found(date_to=date(2024, 3, 9)) == 0
     assert found(date_from=date(2024, 3, 11)) == 0
+    # 23:59 UTC is 07:59 on the 11th in Taipei.
+    assert found(date(2024, 3, 11), date(2024, 3, 11), zone="Asia/Taipei") == 1
+    assert found(date_to=date(2024, 3, 10), zone="Asia/Taipei") == 0
 
 
 def test_search_pages_with_a_keyset(admin):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import tzinfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from app.models.activities import ActivityKind
+from app import timezones
+from app.models.activities import Activity, ActivityKind
 
 STATUS_LABELS = {"OPEN": _l("Open"), "DONE": _l("Done"), "CANCELLED": _l("Cancelled")}
 # Which time fields each kind asks for (the service clears the others).
@@ -21,6 +22,7 @@ TIME_FIELDS = {
     "MEETING": ("occurred_at", "ends_at", "remind_at"),
 }
 _TIME = "%Y-%m-%dT%H:%M"
+ALL_TIME_FIELDS = ("occurred_at", "due_at", "ends_at", "remind_at")
 
 
 def _when(label):
@@ -39,8 +41,18 @@ class ActivityForm(FlaskForm):
     customer_id = HiddenField()
     contact_id = HiddenField()
 
-    def service_fields(self) -> dict:
-        """The submitted values as the service takes them (times in UTC for now)."""
+    @classmethod
+    def for_activity(cls, activity: Activity, zone: tzinfo) -> ActivityForm:
+        """The edit form, its times shown as the wall-clock times of `zone`."""
+        form = cls(obj=activity, formdata=None)
+        form.kind.data = activity.kind.value
+        for name in ALL_TIME_FIELDS:
+            form[name].data = timezones.to_wall_clock(getattr(activity, name), zone)
+        return form
+
+    def service_fields(self, zone: tzinfo) -> dict:
+        """The submitted values as the service takes them: times typed in `zone` (the
+        user's), given to the service in UTC."""
         kind = self.kind.data if self.kind.data in TIME_FIELDS else ActivityKind.CALL.value
         fields = {
             "kind": kind,
@@ -51,8 +63,7 @@ class ActivityForm(FlaskForm):
         }
         # Only the times this kind shows: an edit leaves the others as they were.
         for name in TIME_FIELDS[kind]:
-            value = self[name].data
-            fields[name] = value.replace(tzinfo=UTC) if value else None
+            fields[name] = timezones.from_wall_clock(self[name].data, zone)
         return fields
 
     def show_errors(self, errors: dict[str, str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app import permissions
+from app import permissions, timezones
 from app.blueprints.activities import bp
 from app.blueprints.activities.views import activity_or_404
 from app.extensions import db
@@ -51,7 +51,8 @@ def snooze(activity_id: int):
     error = None
     if days in SNOOZE_DAYS:
         try:
-            activities.snooze(activity, current_user, activities.snooze_target(activity, days))
+            until = activities.snooze_target(activity, days, zone=timezones.user_zone(current_user))
+            activities.snooze(activity, current_user, until)
             db.session.commit()
         except RecordInvalid as invalid:
             db.session.rollback()

@@ -7,7 +7,7 @@ from flask import abort, make_response, redirect, render_template, request, url_
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import permissions
+from app import permissions, timezones
 from app.blueprints.activities import bp
 from app.blueprints.activities.forms import STATUS_LABELS, TIME_FIELDS, ActivityForm
 from app.blueprints.record_forms import save_valid_form
@@ -42,6 +42,11 @@ def _form_fragment(form: ActivityForm, activity=None, status: int = 200):
         ),
         status,
     )
+
+
+def _service_fields(form: ActivityForm) -> dict:
+    """The form's values for the service, times read in the signed-in user's zone."""
+    return form.service_fields(timezones.user_zone(current_user))
 
 
 def _saved(message: str, activity):
@@ -96,7 +101,7 @@ def new():
 def create():
     form = ActivityForm()
     activity = save_valid_form(
-        form, lambda: activities.log_activity(current_user, **form.service_fields())
+        form, lambda: activities.log_activity(current_user, **_service_fields(form))
     )
     if activity is not None:
         return _saved(_("“%(subject)s” is saved.", subject=activity.subject), activity)
@@ -107,8 +112,7 @@ def create():
 @login_required
 def edit(activity_id: int):
     activity = activity_or_404(activity_id, "edit")
-    form = ActivityForm(obj=activity, formdata=None)
-    form.kind.data = activity.kind.value
+    form = ActivityForm.for_activity(activity, timezones.user_zone(current_user))
     return _form_fragment(form, activity)
 
 
@@ -118,7 +122,7 @@ def update(activity_id: int):
     activity = activity_or_404(activity_id, "edit")
     form = ActivityForm()
     saved = save_valid_form(
-        form, lambda: activities.update_activity(activity, current_user, **form.service_fields())
+        form, lambda: activities.update_activity(activity, current_user, **_service_fields(form))
     )
     if saved is not None:
         return _saved(_("“%(subject)s” is saved.", subject=activity.subject), activity)

@@ -10,7 +10,7 @@ from flask_login import current_user
 from wtforms import DateField, Form, IntegerField, SearchField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from app import queues
+from app import queues, timezones
 from app.blueprints.admin import bp
 from app.extensions import db
 from app.htmx import render_page_or_fragment, wants_fragment
@@ -33,8 +33,8 @@ class AuditFilters(Form):
     entity_type = SelectField(_l("Record type"), validators=[Optional()])
     action = SelectField(_l("Action"), validators=[Optional()])
     actor = SelectField(_l("Who"), validators=[Optional()])
-    date_from = DateField(_l("From (UTC)"), validators=[Optional()])
-    date_to = DateField(_l("To (UTC)"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
     entity_id = StringField(_l("Record id"), validators=[Optional(), Length(max=64)])
     q = SearchField(_l("Record name contains"), validators=[Optional(), Length(max=100)])
     before = IntegerField(validators=[Optional()])
@@ -66,6 +66,7 @@ class AuditFilters(Form):
             date_to=self.value("date_to"),
             entity_id=(self.value("entity_id") or "").strip() or None,
             text=(self.value("q") or "").strip() or None,
+            time_zone=timezones.zone_name(current_user),
         )
 
     def url(self, **changes) -> str:

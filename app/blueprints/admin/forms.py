@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from app import timezones
 from app.extensions import db
 from app.models.identity import Role, Team
 from app.permissions import Scope
@@ -94,12 +95,15 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), coerce=_role, default=Role.SALES.value)
     team_id = SelectField(_l("Team"), coerce=_optional_int)
     locale = SelectField(_l("Language"))
+    # Checked by accounts, which says which name it does not know.
+    time_zone = SelectField(_l("Time zone"), default=timezones.default_name, validate_choice=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = _role_choices()
         self.team_id.choices = [SelectChoice("", _l("No team")), *_team_choices()]
         self.locale.choices = _choices(current_app.config["LANGUAGES"].items())
+        self.time_zone.choices = timezones.choices()
 
     @property
     def team(self) -> Team | None:

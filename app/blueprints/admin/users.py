@@ -59,6 +59,7 @@ def user_new():
                 password=form.password.data or None,
                 team=form.team,
                 locale=form.locale.data,
+                time_zone=form.time_zone.data,
             )
         except (accounts.AccountError, accounts.RoleAboveOwn) as refusal:
             _show_refusal(form, refusal)
@@ -90,6 +91,7 @@ def user_edit(user_id: int):
                 role=form.role.data,
                 team=form.team,
                 locale=form.locale.data,
+                time_zone=form.time_zone.data,
                 is_active=form.is_active.data,
             )
         except (accounts.AccountError, accounts.RoleAboveOwn) as refusal:

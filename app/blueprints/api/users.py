@@ -30,6 +30,13 @@ def _known_locale(value: str) -> None:
         raise ma.ValidationError(gettext("Not a supported language."))
 
 
+_TIME_ZONE_HELP = (
+    "An IANA time zone name, like Asia/Taipei: the user's days and the times the web pages "
+    "and emails show them. The API itself always speaks ISO 8601 with an offset, and reads "
+    "a time sent without one as UTC, whatever this zone is."
+)
+
+
 class UserSchema(ma.Schema):
     """A staff user as the API shows it: never the password hash or session data."""
 
@@ -39,6 +46,7 @@ class UserSchema(ma.Schema):
     role = ma.fields.Enum(Role, by_value=True)
     team_id = ma.fields.Integer(allow_none=True)
     locale = ma.fields.String()
+    time_zone = ma.fields.String(metadata={"description": _TIME_ZONE_HELP})
     is_active = ma.fields.Boolean()
     last_login_at = ma.fields.DateTime(allow_none=True)
     created_at = ma.fields.DateTime()
@@ -73,6 +81,9 @@ class UserCreateSchema(ma.Schema):
     password = ma.fields.String(required=True, load_only=True)
     team_id = ma.fields.Integer(allow_none=True, load_default=None)
     locale = ma.fields.String(load_default="en", validate=_known_locale)
+    time_zone = ma.fields.String(
+        load_default=None, metadata={"description": "Defaults to the server's default zone."}
+    )
 
 
 class UserUpdateSchema(ma.Schema):
@@ -83,6 +94,7 @@ class UserUpdateSchema(ma.Schema):
     role = ma.fields.Enum(Role, by_value=True)
     team_id = ma.fields.Integer(allow_none=True)
     locale = ma.fields.String(validate=_known_locale)
+    time_zone = ma.fields.String()
     is_active = ma.fields.Boolean()
 
 

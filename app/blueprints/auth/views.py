@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -74,14 +74,23 @@ def reset_password(token: str):
 @login_required
 def profile():
     form = ProfileForm(obj=current_user)
-    form.locale.choices = list(current_app.config["LANGUAGES"].items())
     if form.validate_on_submit():
-        accounts.update_user(
-            current_user, actor=current_user, name=form.name.data, locale=form.locale.data
-        )
-        db.session.commit()
-        flash(_("Your profile is saved."), "success")
-        return redirect(url_for("auth.profile"))
+        try:
+            accounts.update_user(
+                current_user,
+                actor=current_user,
+                name=form.name.data,
+                locale=form.locale.data,
+                time_zone=form.time_zone.data,
+            )
+        except accounts.AccountError as refusal:
+            db.session.rollback()
+            errors = form[refusal.field].errors if refusal.field in form else form.name.errors
+            errors.append(str(refusal))
+        else:
+            db.session.commit()
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("auth.profile"))
     return render_template(
         "auth/profile.html", form=form, password_form=ChangePasswordForm(prefix="pw")
     )
@@ -100,9 +109,9 @@ def change_password():
             login_user(current_user._get_current_object())  # this session stays; others end
             flash(_("Your password is changed; your other sessions are signed out."), "success")
             return redirect(url_for("auth.profile"))
-    profile_form = ProfileForm(obj=current_user)
-    profile_form.locale.choices = list(current_app.config["LANGUAGES"].items())
-    return render_template("auth/profile.html", form=profile_form, password_form=form)
+    return render_template(
+        "auth/profile.html", form=ProfileForm(obj=current_user), password_form=form
+    )
 
 
 @bp.route("/profile/tokens", methods=["GET", "POST"])
