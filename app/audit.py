@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -43,7 +44,12 @@ def set_actor(session, user=None, *, source: str, ip: str | None = None) -> None
     session.info["actor"] = actor
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value):
+    if type(value) in _JSON_SCALARS:
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -70,6 +76,18 @@ def _is_surrogate_key(mapper, key: str) -> bool:
     return len(columns) == 1 and mapper.get_property_by_column(columns[0]).key == key
 
 
+@functools.cache
+def _audited_keys(mapper) -> tuple[str, ...]:
+    """The columns of a model whose changes are written: not the timestamps, the surrogate
+    key or the model's `__audit_ignore__`."""
+    ignore = getattr(mapper.class_, "__audit_ignore__", frozenset()) | {"updated_at", "created_at"}
+    return tuple(
+        attr.key
+        for attr in mapper.column_attrs
+        if attr.key not in ignore and not _is_surrogate_key(mapper, attr.key)
+    )
+
+
 def _blank(value) -> bool:
     """No value worth showing: a new record's empty fields are not changes."""
     return value is None or value == "" or value == {} or value == []
@@ -78,8 +96,6 @@ def _blank(value) -> bool:
 def _before_after(state, key: str, action: AuditAction, stored: dict):
     """(before, after) of one column, or None when an update left it alone."""
     history = state.attrs[key].history
-    if action is AuditAction.CREATE:
-        return None, (history.added or history.unchanged or [None])[0]
     if action is AuditAction.DELETE:
         return (history.unchanged or history.deleted or [None])[0], None
     if not history.has_changes():
@@ -91,15 +107,12 @@ def _before_after(state, key: str, action: AuditAction, stored: dict):
 
 
 def _column_changes(obj, action: AuditAction, stored: dict) -> dict:
-    cls = type(obj)
-    secret = getattr(cls, "__audit_secret__", frozenset())
-    ignore = getattr(cls, "__audit_ignore__", frozenset()) | {"updated_at", "created_at"}
+    secret = getattr(type(obj), "__audit_secret__", frozenset())
     state = inspect(obj)
+    if action is AuditAction.CREATE:
+        return _new_values(state, secret)
     changes = {}
-    for attr in state.mapper.column_attrs:
-        key = attr.key
-        if key in ignore or _is_surrogate_key(state.mapper, key):
-            continue
+    for key in _audited_keys(state.mapper):
         values = _before_after(state, key, action, stored)
         if values is None or (_blank(values[0]) and _blank(values[1])):
             continue
@@ -112,6 +125,22 @@ def _column_changes(obj, action: AuditAction, stored: dict) -> dict:
             changes.update(_custom_changes(before or {}, after or {}))
         elif _plain(before) != _plain(after):
             changes[key] = [_plain(before), _plain(after)]
+    return changes
+
+
+def _new_values(state, secret) -> dict:
+    """A new record's changes: each column with a value, from nothing to that value."""
+    changes = {}
+    for key in _audited_keys(state.mapper):
+        value = state.dict.get(key)
+        if _blank(value):
+            continue
+        if key in secret:
+            changes[key] = [None, SECRET]
+        elif key == "custom":
+            changes.update(_custom_changes({}, value))
+        else:
+            changes[key] = [None, _plain(value)]
     return changes
 
 
@@ -176,16 +205,52 @@ def _tagging_entry(
     if action is AuditAction.UPDATE:
         return None
     name = tagging.tag.name if tagging.tag else str(tagging.tag_id)
-    change = [None, name] if action is AuditAction.CREATE else [name, None]
     label = _tagged_record_label(session, tagging.entity_type, tagging.entity_id)
-    return _entry(
-        actor,
-        AuditAction.UPDATE,
-        tagging.entity_type,
-        str(tagging.entity_id),
-        label,
-        {"tags": change},
-    )
+    added = action is AuditAction.CREATE
+    return _tag_entry(actor, tagging.entity_type, tagging.entity_id, label, name, added)
+
+
+def _tag_entry(actor: Actor, entity_type: str, entity_id, label: str, name: str, added: bool):
+    """A tag put on (or taken off) a record, shown on the record's own history."""
+    change = [None, name] if added else [name, None]
+    return _entry(actor, AuditAction.UPDATE, entity_type, str(entity_id), label, {"tags": change})
+
+
+def _actor(session: Session) -> Actor:
+    return session.info.get("actor") or Actor()
+
+
+def _write(session: Session, rows: list[dict]) -> None:
+    if rows:
+        session.connection().execute(sa.insert(AuditEntry.__table__), rows)
+
+
+def record_inserted(session: Session, objects) -> None:
+    """Entries for records written by a bulk INSERT, which the flush hook does not see:
+    the same entries a flush of the same new objects would have written."""
+    actor = _actor(session)
+    rows = [
+        _entry(
+            actor,
+            AuditAction.CREATE,
+            obj.__tablename__,
+            _entity_id(obj),
+            str(obj),
+            _column_changes(obj, AuditAction.CREATE, {}),
+        )
+        for obj in objects
+    ]
+    _write(session, rows)
+
+
+def record_tagged(session: Session, taggings) -> None:
+    """Entries for tags put on records by a bulk INSERT of (entity_type, record, tag name)."""
+    actor = _actor(session)
+    rows = [
+        _tag_entry(actor, entity_type, record.id, str(record), name, True)
+        for entity_type, record, name in taggings
+    ]
+    _write(session, rows)
 
 
 _BEFORE = "audit_before"
@@ -235,8 +300,6 @@ def _remember_before_values(session: Session, flush_context, instances) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, flush_context) -> None:
-    actor = session.info.get("actor") or Actor()
-    rows = [row for row in _entries_for(session, actor) if row]
+    rows = [row for row in _entries_for(session, _actor(session)) if row]
     session.info.pop(_BEFORE, None)
-    if rows:
-        session.connection().execute(sa.insert(AuditEntry.__table__), rows)
+    _write(session, rows)

@@ -15,7 +15,7 @@ from app import permissions
 from app.extensions import db
 from app.models.customers import Contact, Customer
 from app.models.records import Tagging
-from app.services import custom_fields, history, search, tags
+from app.services import custom_fields, history, record_inserts, search, tags
 from app.services.record_checks import check_custom, check_email, check_owner, check_text
 from app.services.record_lists import (
     KeysetSort,
@@ -72,7 +72,9 @@ def _check_customer(actor, fields: dict, errors: dict, current: int | None) -> i
     return customer_id
 
 
-def _apply(contact: Contact, actor, fields: dict, partial: bool) -> None:
+def _apply(
+    contact: Contact, actor, fields: dict, partial: bool, definitions: list | None = None
+) -> None:
     unknown = set(fields) - _FIELDS
     if unknown:
         raise TypeError(f"unknown contact fields: {sorted(unknown)}")
@@ -86,7 +88,7 @@ def _apply(contact: Contact, actor, fields: dict, partial: bool) -> None:
         values["email"] = check_email(fields, "email", errors)
     values["customer_id"] = _check_customer(actor, fields, errors, contact.customer_id)
     values["owner_id"] = check_owner(actor, "contact", fields, errors, contact.owner_id)
-    custom = check_custom("contact", fields, errors, partial)
+    custom = check_custom("contact", fields, errors, partial, definitions)
     if errors:
         raise RecordInvalid(errors)
     wanted = fields.get("is_primary", contact.is_primary)
@@ -121,12 +123,27 @@ def _clear_primary(customer_id: int, keep: int | None) -> None:
 
 def create_contact(actor, **fields) -> Contact:
     """Create a contact (with or without a customer); RecordInvalid lists every bad field."""
-    permissions.require(actor, "create", "contact")
-    contact = Contact(created_by_id=actor.id, custom={}, is_primary=False)
-    _apply(contact, actor, fields, partial=False)
+    contact = new_contact(actor, fields)
     db.session.add(contact)
     db.session.flush()
     return contact
+
+
+def new_contact(actor, fields: dict, definitions: list | None = None) -> Contact:
+    """A checked contact, not yet in the session: `create_contact` adds it, an import
+    gathers many for `insert_contacts`. Making it primary demotes the customer's current
+    primary contact at once, so only `create_contact` may take a primary one."""
+    permissions.require(actor, "create", "contact")
+    contact = Contact(created_by_id=actor.id, custom={}, is_primary=False)
+    _apply(contact, actor, fields, partial=False, definitions=definitions)
+    return contact
+
+
+def insert_contacts(new: list[Contact]) -> None:
+    """Write non-primary contacts from `new_contact` in a few statements."""
+    if any(contact.is_primary for contact in new):
+        raise ValueError("a primary contact goes through create_contact")
+    record_inserts.insert(Contact, new)
 
 
 def update_contact(contact: Contact, actor, **fields) -> Contact:

@@ -26,7 +26,7 @@ from app.models.customers import (
     Rating,
 )
 from app.models.records import Tagging
-from app.services import custom_fields, history, search, tags
+from app.services import custom_fields, history, record_inserts, search, tags
 from app.services.record_checks import (
     check_custom,
     check_email,
@@ -106,7 +106,9 @@ def _replace_addresses(customer: Customer, addresses: list[CustomerAddress]) -> 
     customer.addresses = kept + addresses[len(kept) :]
 
 
-def _apply(customer: Customer, actor, fields: dict, partial: bool) -> None:
+def _apply(
+    customer: Customer, actor, fields: dict, partial: bool, definitions: list | None = None
+) -> None:
     """Check every given field, then store them all, or raise RecordInvalid with every
     problem at once (and leave `customer` untouched)."""
     errors: dict[str, str] = {}
@@ -131,7 +133,7 @@ def _apply(customer: Customer, actor, fields: dict, partial: bool) -> None:
     if values.get("status") is None and "status" in values:
         values["status"] = CustomerStatus.PROSPECT if not partial else customer.status
     values["owner_id"] = check_owner(actor, "customer", fields, errors, customer.owner_id)
-    custom = check_custom("customer", fields, errors, partial)
+    custom = check_custom("customer", fields, errors, partial, definitions)
     addresses = _check_addresses(fields.get("addresses"), errors)
     unknown = set(fields) - set(TEXT_LIMITS) - {
         "email", "website", "description", "status", "size", "rating", "owner_id", "custom",
@@ -156,12 +158,30 @@ def _apply(customer: Customer, actor, fields: dict, partial: bool) -> None:
 def create_customer(actor, **fields) -> Customer:
     """Create a customer owned by `actor` (or a user they may assign); RecordInvalid lists
     every bad field."""
-    permissions.require(actor, "create", "customer")
-    customer = Customer(created_by_id=actor.id, custom={})
-    _apply(customer, actor, fields, partial=False)
+    customer = new_customer(actor, fields)
     db.session.add(customer)
     db.session.flush()
     return customer
+
+
+def new_customer(actor, fields: dict, definitions: list | None = None) -> Customer:
+    """A checked customer, not yet in the session: `create_customer` adds it, an import
+    gathers many for `insert_customers`. `definitions`: the active custom fields, if read."""
+    permissions.require(actor, "create", "customer")
+    customer = Customer(created_by_id=actor.id, custom={})
+    _apply(customer, actor, fields, partial=False, definitions=definitions)
+    return customer
+
+
+def insert_customers(new: list[Customer]) -> None:
+    """Write customers from `new_customer`, with their addresses, in a few statements."""
+    record_inserts.insert(Customer, new)
+    addresses = []
+    for customer in new:
+        for address in customer.addresses:
+            address.customer_id = customer.id
+            addresses.append(address)
+    record_inserts.insert(CustomerAddress, addresses)
 
 
 def update_customer(customer: Customer, actor, **fields) -> Customer:

@@ -16,7 +16,7 @@ from app import permissions
 from app.extensions import db
 from app.models.customers import AddressKind, Contact, Customer
 from app.models.identity import User
-from app.services import contacts, customers, tags
+from app.services import contacts, custom_fields, customers, tags
 from app.services.import_mapping import CUSTOM_PREFIX
 from app.services.search import normalise
 from app.services.validation import RecordInvalid
@@ -30,13 +30,25 @@ _MODELS = {"customer": Customer, "contact": Contact}
 _TAG_TABLES = {"customer": "customers", "contact": "contacts"}
 
 
+@dataclasses.dataclass
+class Source:
+    """A record later rows may duplicate: its id (None while its row waits in a batch for
+    `PendingCreates.write`) and the file row that made it, when it came from this file."""
+
+    record_id: int | None
+    row_number: int | None = None
+
+
 @dataclasses.dataclass(frozen=True)
 class Match:
-    """An earlier record a row duplicates, and the file row that made it (when known)."""
+    """An earlier record a row duplicates, and which of its keys matched."""
 
-    record_id: int
-    row_number: int | None = None
+    source: Source
     kind: str = ""
+
+    @property
+    def record_id(self) -> int | None:
+        return self.source.record_id
 
 
 @dataclasses.dataclass
@@ -45,7 +57,6 @@ class Outcome:
 
     result: str  # created, updated, skipped or rejected
     messages: list[str] = dataclasses.field(default_factory=list)
-    record_id: int | None = None
     match: Match | None = None
 
 
@@ -80,7 +91,7 @@ class DuplicateIndex:
 
     def __init__(self, entity_type: str):
         self.entity_type = entity_type
-        self._by_key: dict[tuple[str, str], Match] = {}
+        self._by_key: dict[tuple[str, str], Source] = {}
 
     @classmethod
     def from_database(cls, entity_type: str) -> DuplicateIndex:
@@ -100,14 +111,14 @@ class DuplicateIndex:
             )
         query = sa.select(*columns).order_by(model.id).execution_options(yield_per=2000)
         for row in db.session.execute(query).mappings():
-            index.add(dict(row), Match(row["id"]))
+            index.add(dict(row), Source(row["id"]))
         return index
 
     def find(self, fields: dict) -> Match | None:
         for key in duplicate_keys(self.entity_type, fields):
-            match = self._by_key.get(key)
-            if match is not None:
-                return dataclasses.replace(match, kind=key[0])
+            source = self._by_key.get(key)
+            if source is not None:
+                return Match(source, kind=key[0])
         return None
 
     def copy(self) -> DuplicateIndex:
@@ -115,9 +126,9 @@ class DuplicateIndex:
         twin._by_key = dict(self._by_key)
         return twin
 
-    def add(self, fields: dict, match: Match) -> None:
+    def add(self, fields: dict, source: Source) -> None:
         for key in duplicate_keys(self.entity_type, fields):
-            self._by_key.setdefault(key, match)
+            self._by_key.setdefault(key, source)
 
 
 class Lookups:
@@ -127,6 +138,13 @@ class Lookups:
         self.actor = actor
         self._owners: dict[str, int | None] = {}
         self._customers: dict[str, list[int]] = {}
+        self._definitions: dict[str, list] = {}
+
+    def definitions(self, entity_type: str) -> list:
+        """The active custom fields of `entity_type`."""
+        if entity_type not in self._definitions:
+            self._definitions[entity_type] = custom_fields.fields_for(entity_type)
+        return self._definitions[entity_type]
 
     def owner_id(self, email: str) -> int | None:
         key = email.casefold()
@@ -208,14 +226,79 @@ def _update(entity_type: str, record, actor, fields: dict):
 
 
 def _describe(match: Match) -> str:
-    if match.row_number is not None:
-        return gettext("Same %(kind)s as row %(row)d.", kind=match.kind, row=match.row_number)
+    if match.source.row_number is not None:
+        row = match.source.row_number
+        return gettext("Same %(kind)s as row %(row)d.", kind=match.kind, row=row)
     return gettext("Same %(kind)s as an existing record.", kind=match.kind)
 
 
 class UnsafeRow(Exception):
     """A row failed after it started writing, outside a savepoint: its whole batch must be
     rolled back and redone with a savepoint per row."""
+
+
+class PendingCreates:
+    """The rows of a batch that create a plain new record. Each is checked by its service
+    when its turn comes (a bad row is rejected where it stands) and they are all written
+    together by `write`, in a few statements, at the end of the batch or before any row
+    that writes on its own, so records still go in in file order."""
+
+    def __init__(self, entity_type: str, actor, lookups: Lookups):
+        self.entity_type = entity_type
+        self.actor = actor
+        self.lookups = lookups
+        self._records: list = []
+        self._sources: list[Source] = []
+        self._tagged: list[tuple[object, list[str]]] = []
+        self._seen_tags: set[str] = set()
+
+    def add(self, fields: dict, tag_names: list[str], source: Source) -> bool:
+        """Check the row and keep its record for `write`; False when the row must be
+        written on its own (a primary contact, tags that need a check of their own).
+        RecordInvalid and PermissionDenied as the services raise them."""
+        if fields.get("is_primary") or not self._tags_ok(tag_names):
+            return False
+        definitions = self.lookups.definitions(self.entity_type)
+        if self.entity_type == "customer":
+            record = customers.new_customer(self.actor, fields, definitions)
+        else:
+            record = contacts.new_contact(self.actor, fields, definitions)
+        if tag_names:
+            if not permissions.can(self.actor, "edit", self.entity_type, record):
+                return False
+            self._tagged.append((record, tag_names))
+        self._records.append(record)
+        self._sources.append(source)
+        return True
+
+    def _tags_ok(self, tag_names: list[str]) -> bool:
+        """Whether every name is valid and exists, or may be created, by this actor."""
+        try:
+            names = [tags.normalise(name) for name in tag_names]
+        except tags.TagError:
+            return False
+        missing = [name for name in names if name.casefold() not in self._seen_tags]
+        unknown = missing and len(tags.find(missing)) < len({n.casefold() for n in missing})
+        if unknown and not permissions.can(self.actor, "create", "tag"):
+            return False
+        self._seen_tags.update(name.casefold() for name in names)
+        return True
+
+    def write(self) -> None:
+        """Insert the waiting records and their tags; UnsafeRow if anything fails."""
+        if not self._records:
+            return
+        try:
+            if self.entity_type == "customer":
+                customers.insert_customers(self._records)
+            else:
+                contacts.insert_contacts(self._records)
+            tags.tag_new_records(self.actor, _TAG_TABLES[self.entity_type], self._tagged)
+        except Exception as error:
+            raise UnsafeRow() from error
+        for record, source in zip(self._records, self._sources, strict=True):
+            source.record_id = record.id
+        self._records, self._sources, self._tagged = [], [], []
 
 
 def _write(entity_type: str, actor, fields: dict, match, mode: str, tag_names: list):
@@ -248,6 +331,15 @@ def _write_unguarded(*args):
         raise UnsafeRow() from error
 
 
+def _write_guarded(*args):
+    """Write in a savepoint, so a failure at any point leaves nothing of the row behind."""
+    with db.session.begin_nested():
+        try:
+            return _write(*args)
+        except UnsafeRow as unsafe:
+            raise unsafe.__cause__ from None
+
+
 def apply_row(
     entity_type: str,
     actor,
@@ -257,41 +349,47 @@ def apply_row(
     lookups: Lookups,
     row_number: int,
     labels: dict | None = None,
-    guarded: bool = True,
+    pending: PendingCreates | None = None,
 ) -> Outcome:
     """Create, update or skip the record for one row; RecordInvalid and refusals become a
-    rejected Outcome. `guarded` puts the row in a savepoint so a failure at any point
-    leaves nothing behind; unguarded (faster) rows raise UnsafeRow when that may not hold."""
+    rejected Outcome. Without `pending` the row is written in a savepoint of its own, so a
+    failure at any point leaves nothing behind. With it (an import batch) a new record
+    waits in `pending` and other rows are written without a savepoint, raising UnsafeRow
+    when a failure may have left part of the batch behind."""
     fields, tag_names, errors = record_fields(entity_type, values, lookups)
     if errors:
         return Outcome("rejected", errors_as_messages(errors, labels))
     match = index.find(fields)
     if match is not None and mode == "skip":
-        return Outcome("skipped", [_describe(match)], match.record_id, match)
+        return Outcome("skipped", [_describe(match)], match)
+    described = [_describe(match)] if match else []
+    source = Source(None, row_number)
     args = (entity_type, actor, fields, match, mode, tag_names)
     try:
-        if guarded:
-            with db.session.begin_nested():
-                try:
-                    record, result = _write(*args)
-                except UnsafeRow as unsafe:
-                    raise unsafe.__cause__ from None
-        else:
+        creating = match is None or mode != "update"
+        if pending is not None and creating and pending.add(fields, tag_names, source):
+            index.add(fields, source)
+            return Outcome("created", described, match)
+        if pending is not None:
+            pending.write()
             record, result = _write_unguarded(*args)
+        else:
+            record, result = _write_guarded(*args)
     except RecordInvalid as invalid:
-        return Outcome("rejected", errors_as_messages(invalid.errors, labels), match=match)
+        return Outcome("rejected", errors_as_messages(invalid.errors, labels), match)
     except permissions.PermissionDenied:
         message = gettext("You may not change the matching record.")
-        if match is None or mode != "update":
+        if creating:
             message = gettext("You may not create this record.")
-        return Outcome("rejected", [message], match=match)
+        return Outcome("rejected", [message], match)
     except tags.TagError as error:
-        return Outcome("rejected", [str(error)], match=match)
+        return Outcome("rejected", [str(error)], match)
     except sa.exc.IntegrityError:
         return Outcome("rejected", [gettext("This row conflicts with an existing record.")])
     if result == "created":
-        index.add(fields, Match(record.id, row_number))
-    return Outcome(result, [_describe(match)] if match else [], record.id, match)
+        source.record_id = record.id
+        index.add(fields, source)
+    return Outcome(result, described, match)
 
 
 def errors_as_messages(errors: dict, labels: dict | None = None) -> list[str]:

@@ -96,11 +96,15 @@ def check_owner(actor, entity: str, fields: dict, errors: dict, current: int | N
     return owner_id
 
 
-def check_custom(entity: str, fields: dict, errors: dict, partial: bool) -> dict | None:
-    """Validated custom values (None when not given on an update)."""
+def check_custom(
+    entity: str, fields: dict, errors: dict, partial: bool, definitions: list | None = None
+) -> dict | None:
+    """Validated custom values (None when not given on an update). `definitions`, the
+    entity's active custom fields, saves reading them again for every row of an import."""
     if "custom" not in fields and partial:
         return None
-    clean, problems = custom_fields.validate_values(entity, fields.get("custom") or {}, partial)
+    raw = fields.get("custom") or {}
+    clean, problems = custom_fields.validate_values(entity, raw, partial, definitions)
     errors.update({f"custom.{key}": message for key, message in problems.items()})
     return clean
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from flask_babel import gettext
 
-from app import permissions
+from app import audit, permissions
 from app.extensions import db
 from app.models.identity import User
 from app.models.records import Tag, Tagging
@@ -133,6 +133,34 @@ def add_tags(actor, entity_type: str, entity_id: int, names: list[str]) -> list[
             added.append(tag)
     db.session.flush()
     return added
+
+
+def tag_new_records(actor, entity_type: str, tagged: list[tuple[object, list[str]]]) -> None:
+    """Tag records just written by a bulk insert (app.services.record_inserts) in a few
+    statements: missing tags are created (which needs the "create" right on tags), the
+    taggings inserted and audited. The caller has checked `actor` may edit the records."""
+    wanted: dict[str, str] = {}
+    for _record, names in tagged:
+        for raw in names:
+            name = normalise(raw)
+            wanted.setdefault(name.casefold(), name)
+    if not wanted:
+        return
+    found = find(list(wanted.values()))
+    for key, name in wanted.items():
+        if key not in found:
+            found[key] = _get_or_create(actor, name)
+    rows, changes = [], []
+    for record, names in tagged:
+        tag_ids = set()
+        for raw in names:
+            tag = found[normalise(raw).casefold()]
+            if tag.id not in tag_ids:
+                tag_ids.add(tag.id)
+                rows.append({"tag_id": tag.id, "entity_type": entity_type, "entity_id": record.id})
+                changes.append((entity_type, record, tag.name))
+    db.session.execute(sa.insert(Tagging), rows)
+    audit.record_tagged(db.session, changes)
 
 
 def remove_tag(actor, entity_type: str, entity_id: int, tag_id: int) -> bool:

@@ -231,3 +231,73 @@ def test_a_row_failing_after_its_record_was_written_is_rejected_whole(rep):
     assert (data_import.created, data_import.rejected) == (2, 1)
     assert _customer_names() == ["First", "Third"]
     assert "at most 60 characters" in _report(data_import)[1][2]
+
+
+def _audit_changes(table, entity_id):
+    from app.models.records import AuditEntry
+
+    entries = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.entity_type == table, AuditEntry.entity_id == str(entity_id))
+        .order_by(AuditEntry.id)
+    )
+    return [(entry.action.value, entry.label, entry.changes) for entry in entries]
+
+
+def test_imported_records_leave_the_same_audit_trail_as_records_made_one_by_one(rep):
+    from app.services import customers, tags
+
+    made = customers.create_customer(
+        rep, name="Acme", email="a@acme.example", addresses=[{"kind": "BILLING", "city": "Taipei"}]
+    )
+    tags.add_tags(rep, "customers", made.id, ["vip"])
+    made_id = made.id
+    text = "Name,Email,City,Tags\nAcme,a@acme.example,Taipei,vip\n"
+    data_import = _run(_upload(rep, text, duplicates="create"), rep)
+    assert data_import.created == 1
+    made = db.session.get(Customer, made_id)
+    imported = db.session.scalar(sa.select(Customer).where(Customer.id != made.id))
+
+    assert _audit_changes("customers", imported.id) == _audit_changes("customers", made.id)
+    assert len(_audit_changes("customers", made.id)) == 2  # created, then tagged
+    address_ids = [a.id for a in made.addresses + imported.addresses]
+    made_address, imported_address = (_audit_changes("customer_addresses", a) for a in address_ids)
+    assert made_address[0][2].pop("customer_id") == [None, made.id]
+    assert imported_address[0][2].pop("customer_id") == [None, imported.id]
+    assert made_address == imported_address and made_address[0][2]["city"] == [None, "Taipei"]
+
+
+def test_update_mode_updates_a_record_created_earlier_in_the_same_batch(rep):
+    text = "Name,Email,Industry\nAcme,a@acme.example,Retail\nAcme HQ,a@acme.example,Logistics\n"
+    data_import = _run(_upload(rep, text, duplicates="update"), rep)
+    assert (data_import.created, data_import.updated) == (1, 1)
+    acme = db.session.scalar(sa.select(Customer))
+    assert (acme.name, acme.industry) == ("Acme HQ", "Logistics")
+
+
+def test_primary_contacts_in_a_batch_leave_one_primary_in_file_order(rep):
+    make_customer(rep, name="Acme")
+    text = "Last name,Customer,Primary contact\nChen,Acme,yes\nLin,Acme,\nWu,Acme,yes\n"
+    data_import = _run(_upload(rep, text, entity_type="contact", duplicates="create"), rep)
+    assert data_import.created == 3
+    query = sa.select(Contact.last_name, Contact.is_primary).order_by(Contact.id)
+    assert list(db.session.execute(query)) == [("Chen", False), ("Lin", False), ("Wu", True)]
+
+
+def test_a_batch_whose_insert_fails_is_redone_one_row_at_a_time(rep, monkeypatch):
+    from app.services import customers
+
+    real_insert, calls = customers.insert_customers, []
+
+    def failing_once(new):
+        calls.append(len(new))
+        real_insert(new)
+        if len(calls) == 1:
+            raise sa.exc.IntegrityError("INSERT", {}, Exception("conflict"))
+
+    monkeypatch.setattr(customers, "insert_customers", failing_once)
+    data_import = _run(_upload(rep, MESSY_FILE), rep)
+
+    assert calls == [3]
+    assert (data_import.created, data_import.skipped, data_import.rejected) == (3, 1, 2)
+    assert _customer_names() == ["Acme Trading", "Old Friend Co", "Zenith 科技"]
