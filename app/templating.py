@@ -17,6 +17,7 @@ from flask_babel import (
     get_translations,
 )
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from app import permissions, timezones
 
@@ -49,6 +50,18 @@ def time_zone_name() -> str:
     return str(get_timezone())
 
 
+def options(choices, selected=None) -> Markup:
+    """<option> elements for (value, label) pairs, built in one pass: a Jinja loop over
+    the hundreds of users of an owner picker costs milliseconds on every list page."""
+    return Markup(
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
+            f"{escape(label)}</option>"
+            for value, label in choices
+        )
+    )
+
+
 def can(action: str, entity: str, record=None) -> bool:
     return permissions.can(current_user, action, entity, record)
 
@@ -73,7 +86,9 @@ def register(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
     )
     app.jinja_env.filters.update(money=money, number=number, date=date, datetime=datetime_)
-    app.jinja_env.globals.update(can=can, get_locale=get_locale, time_zone_name=time_zone_name)
+    app.jinja_env.globals.update(
+        can=can, get_locale=get_locale, options=options, time_zone_name=time_zone_name
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

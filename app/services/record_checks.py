@@ -109,15 +109,16 @@ def check_custom(
     return clean
 
 
-def assignable_users(actor, entity: str, limit: int = 500) -> list[User]:
-    """The active users `actor` may make owners of `entity` records, by name (for a picker)."""
+def assignable_users(actor, entity: str, limit: int = 500) -> list[sa.Row]:
+    """The (id, name) of the active users `actor` may make owners of `entity` records, by
+    name, for a picker (rows, not whole users: a list page shows hundreds of them)."""
     scope = permissions.scope_for(actor, entity, "edit")
-    query = sa.select(User).where(User.is_active.is_(True))
+    query = sa.select(User.id, User.name).where(User.is_active.is_(True))
     if scope is permissions.Scope.TEAM and actor.team_id is not None:
         query = query.where(sa.or_(User.team_id == actor.team_id, User.id == actor.id))
     elif scope is not permissions.Scope.ALL:
         query = query.where(User.id == actor.id)
-    return list(db.session.scalars(query.order_by(User.name, User.id).limit(limit)))
+    return list(db.session.execute(query.order_by(User.name, User.id).limit(limit)))
 
 
 def owner_names(records) -> dict[int, str]:
