@@ -90,7 +90,7 @@ def _audited_keys(mapper) -> tuple[str, ...]:
 
 def _blank(value) -> bool:
     """No value worth showing: a new record's empty fields are not changes."""
-    return value is None or value == "" or value == {} or value == []
+    return value is None or (isinstance(value, str | dict | list) and not value)
 
 
 def _before_after(state, key: str, action: AuditAction, stored: dict):
