@@ -51,15 +51,20 @@ def time_zone_name() -> str:
 
 
 def options(choices, selected=None) -> Markup:
-    """<option> elements for (value, label) pairs, built in one pass: a Jinja loop over
-    the hundreds of users of an owner picker costs milliseconds on every list page."""
-    return Markup(
-        "".join(
-            f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
-            f"{escape(label)}</option>"
-            for value, label in choices
-        )
-    )
+    """<option> elements for (value, label) pairs, built in one pass and once a request
+    for the same list: a Jinja loop over the hundreds of users of an owner picker, twice a
+    page, costs milliseconds on every list page."""
+    built = g.setdefault("_rapport_options", {})
+    key = id(choices)
+    if key not in built:
+        built[key] = (choices, "".join(
+            f'<option value="{escape(value)}">{escape(label)}</option>' for value, label in choices
+        ))  # fmt: skip
+    html = built[key][1]
+    if selected is not None:
+        mark = f'<option value="{escape(selected)}">'
+        html = html.replace(mark, mark[:-1] + " selected>", 1)
+    return Markup(html)
 
 
 def can(action: str, entity: str, record=None) -> bool:

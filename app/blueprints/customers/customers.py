@@ -37,6 +37,11 @@ LABELS = {
 }
 
 
+def _labels() -> dict:
+    """LABELS with each lazy string translated once for this request, not once a row."""
+    return {name: {key: str(text) for key, text in group.items()} for name, group in LABELS.items()}
+
+
 def _customer_or_404(customer_id: int, action: str = "read") -> Customer:
     customer = db.session.get(Customer, customer_id)
     if customer is None:
@@ -54,7 +59,7 @@ def index():
     )
     context = list_context("customers", "customers.index", filters, rows, next_cursor)
     return render_page_or_fragment(
-        "customers/index.html", "customers/_rows.html", **context, **LABELS
+        "customers/index.html", "customers/_rows.html", **context, **_labels()
     )
 
 
@@ -143,5 +148,5 @@ def show(customer_id: int):
         field_definitions=custom_fields.fields_for("customer"),
         may_edit=permissions.can(current_user, "edit", "customer", customer),
         may_delete=permissions.can(current_user, "delete", "customer", customer),
-        **LABELS,
+        **_labels(),
     )
