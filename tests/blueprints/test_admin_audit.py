@@ -163,3 +163,15 @@ def test_administrators_read_the_history_of_deleted_records(client, login, admin
     html = client.get(f"/admin/audit/record/teams/{team_id}").get_data(as_text=True)
     assert "Deleted" in html and "<del>Short-lived</del>" in html
     assert client.get(f"/history/teams/{team_id}").status_code == 404
+
+
+def test_each_reader_sees_the_log_in_their_own_language(client, login, admin):
+    _changes_by(admin, "Northwind")
+    login(admin)
+    assert ">Created</span>" in client.get("/admin/audit").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+    login(make_user(Role.ADMIN, locale="zh_Hant"))
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert ">已建立</span>" in html and 'data-label="時間"' in html
+    assert ">Created</span>" not in html
