@@ -105,6 +105,29 @@ register_entity(
 register_entity(Entity("customer", _l("Customers")), _STAFF_RECORD)
 register_entity(Entity("contact", _l("Contacts")), _STAFF_RECORD)
 register_entity(Entity("activity", _l("Activities")), _STAFF_RECORD)
+register_entity(
+    Entity("lead", _l("Leads")),
+    {
+        Role.MANAGER: _scopes("team", "all", "team", "team"),
+        Role.SALES: _scopes("own", "all", "own", "own"),
+        Role.MARKETING: _scopes("team", "all", "team", "own"),
+        Role.SUPPORT: _ADMIN_ONLY,
+    },
+)
+# The catalogue: everyone reads it, managers keep it.
+_CATALOGUE = {
+    Role.MANAGER: _scopes("all", "all", "all", "all"),
+    Role.SALES: _scopes("all", "none", "none", "none"),
+    Role.MARKETING: _scopes("all", "none", "none", "none"),
+    Role.SUPPORT: _scopes("all", "none", "none", "none"),
+}
+register_entity(Entity("product", _l("Products"), owner_column=""), _CATALOGUE)
+register_entity(Entity("price_book", _l("Price books"), owner_column=""), _CATALOGUE)
+register_entity(
+    Entity("assignment_rule", _l("Lead assignment rules"), owner_column=""),
+    {Role.MANAGER: _scopes("all", "all", "all", "all")}
+    | {role: _ADMIN_ONLY for role in (Role.SALES, Role.MARKETING, Role.SUPPORT)},
+)
 
 
 def default_scope(role: Role, entity: str, action: str) -> Scope:

@@ -23,8 +23,26 @@ from app.models.records import (
     Tag,
     Tagging,
 )
+from app.models.sales import (
+    AssignmentRule,
+    Lead,
+    LeadSource,
+    LeadStatus,
+    PriceBook,
+    PriceBookEntry,
+    Product,
+    RoundRobinCursor,
+)
 
 __all__ = [
+    "AssignmentRule",
+    "Lead",
+    "LeadSource",
+    "LeadStatus",
+    "PriceBook",
+    "PriceBookEntry",
+    "Product",
+    "RoundRobinCursor",
     "Activity",
     "ActivityKind",
     "ActivityStatus",

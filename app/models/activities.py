@@ -28,13 +28,14 @@ class ActivityStatus(enum.Enum):
 
 
 class Activity(RecordMixin, db.Model):
-    """One touchpoint. Later modules add their links (lead, opportunity, ticket) here."""
+    """One touchpoint. Later modules add their links (opportunity, ticket) here."""
 
     __tablename__ = "activities"
     __table_args__ = (
         # Timeline of a customer / contact, newest first.
         sa.Index("ix_activities_customer_id_occurred", "customer_id", "occurred_at", "id"),
         sa.Index("ix_activities_contact_id_occurred", "contact_id", "occurred_at", "id"),
+        sa.Index("ix_activities_lead_id_occurred", "lead_id", "occurred_at", "id"),
         # "My tasks": open items of one owner by due date.
         sa.Index("ix_activities_owner_status_due", "owner_id", "status", "due_at"),
         # The reminder sweep: open items whose reminder time has come and not been sent.
@@ -61,6 +62,7 @@ class Activity(RecordMixin, db.Model):
     contact_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("contacts.id", ondelete="SET NULL")
     )
+    lead_id: Mapped[int | None] = mapped_column(sa.ForeignKey("leads.id", ondelete="CASCADE"))
 
     customer: Mapped[Customer | None] = relationship(lazy="raise")
     contact: Mapped[Contact | None] = relationship(lazy="raise")
