@@ -121,6 +121,16 @@ _CATALOGUE = {
     Role.MARKETING: _scopes("all", "none", "none", "none"),
     Role.SUPPORT: _scopes("all", "none", "none", "none"),
 }
+register_entity(
+    Entity("opportunity", _l("Opportunities")),
+    {
+        Role.MANAGER: _scopes("team", "all", "team", "team"),
+        Role.SALES: _scopes("own", "all", "own", "own"),
+        Role.MARKETING: _scopes("team", "none", "none", "none"),
+        Role.SUPPORT: _scopes("team", "none", "none", "none"),
+    },
+)
+register_entity(Entity("pipeline", _l("Pipelines"), owner_column=""), _CATALOGUE)
 register_entity(Entity("product", _l("Products"), owner_column=""), _CATALOGUE)
 register_entity(Entity("price_book", _l("Price books"), owner_column=""), _CATALOGUE)
 register_entity(

@@ -1,12 +1,11 @@
-"""Sales: leads and how they are assigned, the product catalogue and its price books.
-
-Opportunities, quotes, orders and targets join this module as they land.
+"""Sales: leads and how they are assigned, the product catalogue and its price books,
+opportunities and their pipelines. Quotes, orders and targets join this module as they land.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ from app.models.base import (
     UTCDateTime,
     enum_column,
     money_column,
+    utcnow,
 )
 
 
@@ -89,6 +89,9 @@ class Lead(RecordMixin, db.Model):
     )
     contact_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    opportunity_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("opportunities.id", ondelete="SET NULL", use_alter=True)
     )
     # Lower-cased, accent-free name, company, email and phones: what search matches against.
     search_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
@@ -199,3 +202,189 @@ class PriceBookEntry(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.product} @ {self.unit_price}"
+
+
+class OpportunityStage(enum.Enum):
+    PROSPECTING = "PROSPECTING"
+    QUALIFICATION = "QUALIFICATION"
+    PROPOSAL = "PROPOSAL"
+    NEGOTIATION = "NEGOTIATION"
+    CLOSED_WON = "CLOSED_WON"
+    CLOSED_LOST = "CLOSED_LOST"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (OpportunityStage.CLOSED_WON, OpportunityStage.CLOSED_LOST)
+
+
+class Pipeline(TimestampMixin, db.Model):
+    """A sales process with its own board (e.g. "New business", "Renewals"); every pipeline
+    has the six stages, each with the default probability of a deal in it."""
+
+    __tablename__ = "pipelines"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    is_default: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    stages: Mapped[list[PipelineStage]] = relationship(
+        back_populates="pipeline",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="PipelineStage.position",
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PipelineStage(db.Model):
+    """One stage of a pipeline: its place on the board and its default probability."""
+
+    __tablename__ = "pipeline_stages"
+    __audited__ = True
+    __table_args__ = (sa.UniqueConstraint("pipeline_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(sa.ForeignKey("pipelines.id", ondelete="CASCADE"))
+    stage: Mapped[OpportunityStage] = mapped_column(enum_column(OpportunityStage))
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+    probability: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    pipeline: Mapped[Pipeline] = relationship(back_populates="stages", lazy="raise")
+
+    def __str__(self) -> str:
+        return self.stage.value
+
+
+class Opportunity(RecordMixin, db.Model):
+    """A deal being worked: what may be sold to a customer, for how much, by when, and how
+    likely. `version` detects concurrent edits: a change made from a stale copy (a board
+    card dragged after someone else moved it) is refused, never silently applied."""
+
+    __tablename__ = "opportunities"
+    __table_args__ = (
+        # The board: open deals of a pipeline by stage, soonest close first.
+        sa.Index("ix_opportunities_board", "pipeline_id", "stage", "expected_close_date", "id"),
+        sa.Index("ix_opportunities_customer_id", "customer_id", "id"),
+        sa.Index("ix_opportunities_owner_id_id", "owner_id", "id"),
+        sa.Index("ix_opportunities_name_id", "name", "id"),
+        sa.Index("ix_opportunities_closed_at", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    lead_id: Mapped[int | None] = mapped_column(sa.ForeignKey("leads.id", ondelete="SET NULL"))
+    pipeline_id: Mapped[int] = mapped_column(sa.ForeignKey("pipelines.id"))
+    stage: Mapped[OpportunityStage] = mapped_column(
+        enum_column(OpportunityStage),
+        default=OpportunityStage.PROSPECTING,
+        server_default="PROSPECTING",
+    )
+    amount: Mapped[Decimal] = money_column(default=Decimal("0"), server_default="0")
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    # 0-100; follows the stage's default until someone sets it by hand.
+    probability: Mapped[int] = mapped_column(default=0, server_default="0")
+    probability_is_manual: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    expected_close_date: Mapped[date | None] = mapped_column(sa.Date)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stage_changed_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=sa.func.now()
+    )
+    loss_reason: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    competitors: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    next_step: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    search_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageChange(db.Model):
+    """An opportunity entering a stage; the time in a stage runs from one change to the next."""
+
+    __tablename__ = "opportunity_stage_changes"
+    __table_args__ = (sa.Index("ix_stage_changes_opportunity", "opportunity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("opportunities.id", ondelete="CASCADE")
+    )
+    from_stage: Mapped[OpportunityStage | None] = mapped_column(enum_column(OpportunityStage))
+    to_stage: Mapped[OpportunityStage] = mapped_column(enum_column(OpportunityStage))
+    changed_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=sa.func.now()
+    )
+    changed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class OpportunityMember(db.Model):
+    """A colleague working a deal beside its owner (a pre-sales engineer, a manager)."""
+
+    __tablename__ = "opportunity_members"
+    __audited__ = True
+    __table_args__ = (sa.UniqueConstraint("opportunity_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("opportunities.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(sa.String(80), default="", server_default="")
+
+
+class OpportunityProduct(db.Model):
+    """A product a deal is about, with quantity and expected price."""
+
+    __tablename__ = "opportunity_products"
+    __audited__ = True
+    __table_args__ = (sa.Index("ix_opportunity_products_opportunity", "opportunity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("opportunities.id", ondelete="CASCADE")
+    )
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="RESTRICT"))
+    quantity: Mapped[Decimal] = mapped_column(sa.Numeric(12, 3))
+    unit_price: Mapped[Decimal] = money_column()
+
+    product: Mapped[Product] = relationship(lazy="joined")
+
+
+class OpportunityDocument(db.Model):
+    """A file uploaded to a deal, stored outside the web root under a random name."""
+
+    __tablename__ = "opportunity_documents"
+    __audited__ = True
+    __table_args__ = (sa.Index("ix_opportunity_documents_opportunity", "opportunity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("opportunities.id", ondelete="CASCADE")
+    )
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=sa.func.now()
+    )
+
+    def __str__(self) -> str:
+        return self.filename
