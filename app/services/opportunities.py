@@ -148,10 +148,9 @@ def create_opportunity(actor, **fields) -> Opportunity:
     if unknown:
         raise TypeError(f"unknown opportunity fields: {sorted(unknown)}")
     errors: dict[str, str] = {}
+    required = {"name": gettext("Name the opportunity.")}
     values = {
-        name: check_text(
-            fields, name, limit, errors, gettext("Name the opportunity.") if name == "name" else None
-        )
+        name: check_text(fields, name, limit, errors, required.get(name))
         for name, limit in TEXT_LIMITS.items()
     }
     values["description"] = str(fields.get("description") or "").strip()[:DESCRIPTION_LENGTH]
