@@ -1,4 +1,5 @@
-"""Activities: calls, emails, meetings, notes and tasks, logged against customers and contacts.
+"""Activities: calls, emails, meetings, notes and tasks, logged against customers, contacts
+and leads.
 
 Calls, emails and notes record something that happened (at `occurred_at`, done when
 logged); tasks are to-dos due at `due_at`; meetings run from `occurred_at` to `ends_at` and
@@ -20,6 +21,7 @@ from app.models.activities import Activity, ActivityKind, ActivityStatus
 from app.models.base import utcnow
 from app.models.customers import Contact, Customer
 from app.models.identity import User
+from app.models.sales import Lead
 from app.services import history, tags
 from app.services.validation import RecordInvalid
 
@@ -34,6 +36,7 @@ EDITABLE_FIELDS = frozenset(
         "description",
         "customer_id",
         "contact_id",
+        "lead_id",
         "occurred_at",
         "due_at",
         "ends_at",
@@ -62,6 +65,10 @@ def _check_links(actor, activity: Activity, errors: dict[str, str]) -> None:
             activity.customer_id = contact.customer_id
         elif contact.customer_id != activity.customer_id:
             errors["contact_id"] = gettext("This contact does not work at that customer.")
+    if activity.lead_id is not None:
+        lead = db.session.get(Lead, activity.lead_id)
+        if lead is None or not permissions.can(actor, "read", "lead", lead):
+            errors["lead_id"] = gettext("Choose a lead you can see.")
 
 
 def _check_owner(actor, activity: Activity, errors: dict[str, str]) -> None:
@@ -124,6 +131,7 @@ def log_activity(
     subject,
     customer_id=None,
     contact_id=None,
+    lead_id=None,
     occurred_at=None,
     due_at=None,
     ends_at=None,
@@ -143,6 +151,7 @@ def log_activity(
         description=description,
         customer_id=customer_id,
         contact_id=contact_id,
+        lead_id=lead_id,
         occurred_at=occurred_at,
         due_at=due_at,
         ends_at=ends_at,

@@ -1,4 +1,4 @@
-"""Bulk actions on the checked rows of a customer or contact list: assign an owner, add a
+"""Bulk actions on the checked rows of a customer, contact or lead list: assign an owner, add a
 tag, delete. Each record is authorised on its own, as if changed one by one, and the result
 says how many were changed and how many refused."""
 
@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from app import permissions
 from app.extensions import db
 from app.models.customers import Contact, Customer
-from app.services import contacts, customers, tags
+from app.models.sales import Lead
+from app.services import contacts, customers, leads, tags
 from app.services.validation import RecordInvalid
 
 MAX_RECORDS = 500
@@ -28,6 +29,7 @@ class _Kind:
 _KINDS = {
     "customers": _Kind(Customer, "customers", customers.update_customer, customers.delete_customer),
     "contacts": _Kind(Contact, "contacts", contacts.update_contact, contacts.delete_contact),
+    "leads": _Kind(Lead, "leads", leads.update_lead, leads.delete_lead),
 }
 
 

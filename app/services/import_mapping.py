@@ -15,7 +15,7 @@ import re
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from app.services import contacts, custom_fields, customers
+from app.services import contacts, custom_fields, customers, leads
 from app.services.search import normalise
 
 IGNORE = ""
@@ -41,6 +41,12 @@ TARGETS: dict[str, dict[str, object]] = {
         **contacts.FIELD_LABELS,
         "customer": _l("Customer (name)"),
         "is_primary": _l("Primary contact"),
+        "owner_email": _l("Owner (email)"),
+        "tags": _l("Tags"),
+    },
+    # Imported leads have the source IMPORT; a file's own "source" goes to the detail.
+    "lead": {
+        **{key: label for key, label in leads.FIELD_LABELS.items() if key != "source"},
         "owner_email": _l("Owner (email)"),
         "tags": _l("Tags"),
     },
@@ -74,7 +80,20 @@ _SYNONYMS = {
     "department": "department dept 部門",
     "is_primary": "primary isprimary primarycontact 主要聯絡人",
 }
-_CONTACT_SYNONYMS = {"customer": "customer customername company account 客戶 公司 客戶名稱"}
+_EXTRA_SYNONYMS = {
+    "contact": {"customer": "customer customername company account 客戶 公司 客戶名稱"},
+    "lead": {
+        "first_name": "firstname first givenname forename 名 名字",
+        "last_name": "lastname last surname familyname name fullname 姓 姓氏 姓名",
+        "company": "company companyname organisation organization account 公司 公司名稱 客戶名稱",
+        "country": "country countrycode 國家 國別",
+        "region": "region state province county 區域 地區 省 州",
+        "city": "city town 城市 縣市",
+        "employees": "employees staff headcount employeecount 員工數 員工人數 人數",
+        "annual_revenue": "annualrevenue revenue turnover 年營收 營收 營業額",
+        "source_detail": "source leadsource sourcedetail campaign 來源 名單來源 活動",
+    },
+}
 
 
 class ImportFileError(ValueError):
@@ -148,9 +167,7 @@ def targets(entity_type: str) -> dict[str, object]:
 def guess(entity_type: str, headers: list[str]) -> dict[str, str]:
     """Column index (as a string) -> field, guessed from the headers; each field once."""
     lookup = {}
-    for target, words in (
-        _SYNONYMS | (_CONTACT_SYNONYMS if entity_type == "contact" else {})
-    ).items():
+    for target, words in (_SYNONYMS | _EXTRA_SYNONYMS.get(entity_type, {})).items():
         if target in TARGETS[entity_type]:
             for word in words.split():
                 lookup.setdefault(_key(word), target)

@@ -1,7 +1,8 @@
 """One CSV row into one record: the fields it gives, the duplicates it matches, and whether it
-ends created, updated, skipped or rejected. Records are always written through the customer
-and contact services, so validation, permissions, search text and the audit trail are the
-same as in the forms.
+ends created, updated, skipped or rejected. Records are always written through the customer,
+contact and lead services, so validation, permissions, search text and the audit trail are
+the same as in the forms. Imported leads get the source IMPORT and, without an owner in
+their row, an owner from the assignment rules.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from app import permissions
 from app.extensions import db
 from app.models.customers import AddressKind, Contact, Customer
 from app.models.identity import User
-from app.services import contacts, custom_fields, customers, tags
+from app.models.sales import Lead, LeadSource
+from app.services import contacts, custom_fields, customers, leads, tags
 from app.services.import_mapping import CUSTOM_PREFIX
 from app.services.search import normalise
 from app.services.validation import RecordInvalid
@@ -26,8 +28,10 @@ MIN_PHONE_DIGITS = 6
 _TRUE = {"1", "y", "yes", "true", "x", "是", "v", "✓"}
 _ADDRESS_PREFIX = "address_"
 _ADDRESS_COLUMNS = ("line1", "line2", "city", "region", "postal_code", "country")
-_MODELS = {"customer": Customer, "contact": Contact}
-_TAG_TABLES = {"customer": "customers", "contact": "contacts"}
+_MODELS = {"customer": Customer, "contact": Contact, "lead": Lead}
+_TAG_TABLES = {"customer": "customers", "contact": "contacts", "lead": "leads"}
+# Record types whose new rows an import batch writes together (see PendingCreates).
+BULK_TYPES = ("customer", "contact")
 
 
 @dataclasses.dataclass
@@ -78,6 +82,10 @@ def duplicate_keys(entity_type: str, fields: dict) -> list[tuple[str, str]]:
             keys.append(("phone", digits))
     if entity_type == "customer":
         name = normalise(fields.get("name"))
+    elif entity_type == "lead":
+        # Two leads named alike are one only at the same company.
+        name = normalise(fields.get("first_name"), fields.get("last_name"))
+        name = name and normalise(name, fields.get("company"))
     else:
         name = normalise(fields.get("first_name"), fields.get("last_name"))
     if name:
@@ -100,6 +108,16 @@ class DuplicateIndex:
         model = _MODELS[entity_type]
         if entity_type == "customer":
             columns = (Customer.id, Customer.name, Customer.email, Customer.phone)
+        elif entity_type == "lead":
+            columns = (
+                Lead.id,
+                Lead.first_name,
+                Lead.last_name,
+                Lead.company,
+                Lead.email,
+                Lead.phone,
+                Lead.mobile,
+            )
         else:
             columns = (
                 Contact.id,
@@ -208,6 +226,8 @@ def record_fields(entity_type: str, values: dict, lookups: Lookups) -> tuple[dic
 def _create(entity_type: str, actor, fields: dict):
     if entity_type == "customer":
         return customers.create_customer(actor, **fields)
+    if entity_type == "lead":
+        return leads.create_lead(actor, assign=True, **fields | {"source": LeadSource.IMPORT})
     return contacts.create_contact(actor, **fields)
 
 
@@ -222,6 +242,8 @@ def _update(entity_type: str, record, actor, fields: dict):
             ]
             fields = fields | {"addresses": fields["addresses"] + kept}
         return customers.update_customer(record, actor, **fields)
+    if entity_type == "lead":
+        return leads.update_lead(record, actor, **fields)
     return contacts.update_contact(record, actor, **fields)
 
 
@@ -312,7 +334,11 @@ def _write(entity_type: str, actor, fields: dict, match, mode: str, tag_names: l
         record = _create(entity_type, actor, fields)
         result = "created"
     try:
-        if tag_names:
+        if tag_names and entity_type == "lead" and result == "created":
+            # The rules may have given the new lead to someone the importer cannot edit for;
+            # its tags are part of making it.
+            tags.tag_new_records(actor, _TAG_TABLES[entity_type], [(record, tag_names)])
+        elif tag_names:
             tags.add_tags(actor, _TAG_TABLES[entity_type], record.id, tag_names)
     except Exception as error:
         raise UnsafeRow() from error

@@ -1,4 +1,4 @@
-"""CSV imports of customers and contacts: upload, column mapping, preview, batches, report.
+"""CSV imports of customers, contacts and leads: upload, column mapping, preview, batches, report.
 
 The uploaded file is kept under a random name in the instance folder (never served). A
 job runs the rows in batches; each batch is committed together with the import's counters
@@ -26,6 +26,7 @@ from app.models.records import DataImport, ImportStatus
 from app.services import exports, import_mapping
 from app.services.import_mapping import ImportFileError
 from app.services.import_rows import (
+    BULK_TYPES,
     DUPLICATE_MODES,
     DuplicateIndex,
     Lookups,
@@ -35,7 +36,7 @@ from app.services.import_rows import (
     apply_row,
 )
 
-ENTITY_TYPES = ("customer", "contact")
+ENTITY_TYPES = ("customer", "contact", "lead")
 MAX_FILE_BYTES = 20 * 1024 * 1024
 BATCH_SIZE = 500
 PREVIEW_ROWS = 20
@@ -58,7 +59,7 @@ def _stored_path(data_import: DataImport) -> str:
 def start_import(actor, entity_type: str, filename: str, data: bytes) -> DataImport:
     """Keep an uploaded CSV and create its import, with a mapping guessed from the headers."""
     if entity_type not in ENTITY_TYPES:
-        raise ImportFileError(gettext("Choose customers or contacts."))
+        raise ImportFileError(gettext("Choose customers, contacts or leads."))
     permissions.require(actor, "create", entity_type)
     if not filename.lower().endswith(".csv"):
         raise ImportFileError(gettext("Upload a .csv file."))
@@ -220,7 +221,10 @@ class Run:
         """Each row's outcome. The batch first runs in one savepoint, its new records
         inserted together (a savepoint and a flush per row make an import ten times
         slower); if a row fails in a way the services do not promise to leave clean, the
-        batch is rolled back and redone one row at a time, each in a savepoint."""
+        batch is rolled back and redone one row at a time, each in a savepoint. Leads, which
+        the assignment rules place one by one, always go one row at a time."""
+        if self.entity_type not in BULK_TYPES:
+            return [self._apply(row, start + n + 1) for n, row in enumerate(batch)]
         index = self.index.copy()
         savepoint = db.session.begin_nested()
         try:

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models.customers import SavedView
 from app.services.validation import RecordInvalid
 
-ENTITIES = ("customers", "contacts")
+ENTITIES = ("customers", "contacts", "leads")
 MAX_NAME_LENGTH = 80
 MAX_QUERY_LENGTH = 2000
 # Where a list is, not what it shows: never part of a saved view.

@@ -40,6 +40,7 @@ class ActivityForm(FlaskForm):
     remind_at = _when(_l("Remind me at"))
     customer_id = HiddenField()
     contact_id = HiddenField()
+    lead_id = HiddenField()
 
     @classmethod
     def for_activity(cls, activity: Activity, zone: tzinfo) -> ActivityForm:
@@ -60,6 +61,7 @@ class ActivityForm(FlaskForm):
             "description": self.description.data or "",
             "customer_id": _number(self.customer_id.data),
             "contact_id": _number(self.contact_id.data),
+            "lead_id": _number(self.lead_id.data),
         }
         # Only the times this kind shows: an edit leaves the others as they were.
         for name in TIME_FIELDS[kind]:
@@ -70,7 +72,7 @@ class ActivityForm(FlaskForm):
         """Put a service's RecordInvalid messages on the matching fields."""
         self.general_errors = []
         for name, message in errors.items():
-            if name in self and name not in ("customer_id", "contact_id", "kind"):
+            if name in self and name not in ("customer_id", "contact_id", "lead_id", "kind"):
                 self[name].errors = [*self[name].errors, message]
             else:
                 # Links and owner have no visible field: shown above the form.

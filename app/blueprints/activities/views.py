@@ -93,6 +93,7 @@ def new():
     form.kind.data = request.args.get("kind", ActivityKind.CALL.value)
     form.customer_id.data = request.args.get("customer_id", "")
     form.contact_id.data = request.args.get("contact_id", "")
+    form.lead_id.data = request.args.get("lead_id", "")
     return _form_fragment(form)
 
 

@@ -12,7 +12,11 @@ from app.extensions import db
 from app.services import saved_views
 from app.services.validation import RecordInvalid
 
-LIST_ENDPOINTS = {"customers": "customers.index", "contacts": "customers.contacts_index"}
+LIST_ENDPOINTS = {
+    "customers": "customers.index",
+    "contacts": "customers.contacts_index",
+    "leads": "sales.leads_index",
+}
 
 
 @bp.post("/saved-views/<entity>")

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.services import import_mapping
 
-ENTITY_LABELS = {"customer": _l("Customers"), "contact": _l("Contacts")}
+ENTITY_LABELS = {"customer": _l("Customers"), "contact": _l("Contacts"), "lead": _l("Leads")}
 DUPLICATE_LABELS = {
     "skip": _l("Skip the row"),
     "update": _l("Update the existing record"),
