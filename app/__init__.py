@@ -90,7 +90,8 @@ def _init_extensions(app: Flask) -> None:
     def _security_headers(response):
         # No MIME sniffing of downloads, no framing (clickjacking), no full URLs to others.
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
+            response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
@@ -134,6 +135,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.imports import bp as imports_bp
     from app.blueprints.jobs import bp as jobs_bp
     from app.blueprints.main import bp as main_bp
+    from app.blueprints.public import bp as public_bp
+    from app.blueprints.sales import bp as sales_bp
     from app.blueprints.tags import bp as tags_bp
 
     app.register_blueprint(main_bp)
@@ -145,4 +148,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(customers_bp)
     app.register_blueprint(activities_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(sales_bp)
+    app.register_blueprint(public_bp)
     register_api(app)

@@ -59,6 +59,19 @@ class Config:
     # Only trust X-Forwarded-For when a proxy in front sets it.
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
 
+    # The public web-to-lead form: posts allowed per client address, the sites that may
+    # embed it in an iframe (CSP frame-ancestors), and where it may send visitors after a
+    # post (comma-separated pages or origins; anything else is refused, no open redirect).
+    RAPPORT_LEAD_FORM_RATE_LIMIT = os.environ.get(
+        "RAPPORT_LEAD_FORM_RATE_LIMIT", "5 per minute; 50 per hour"
+    )
+    RAPPORT_LEAD_FORM_FRAME_ANCESTORS = os.environ.get("RAPPORT_LEAD_FORM_FRAME_ANCESTORS", "*")
+    RAPPORT_LEAD_FORM_REDIRECTS = tuple(
+        url.strip()
+        for url in os.environ.get("RAPPORT_LEAD_FORM_REDIRECTS", "").split(",")
+        if url.strip()
+    )
+
     API_TITLE = "Rapport API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

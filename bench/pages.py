@@ -73,4 +73,8 @@ PAGES = [
     Page("customer 360 view", _busiest_customer),
     Page("contacts first page", "/contacts"),
     Page("my tasks", "/tasks", user="rep"),
+    # The default pipeline's board: six columns of up to 50 cards and their totals.
+    Page("pipeline board", "/pipeline"),
+    Page("pipeline board as a rep", "/pipeline", user="rep"),
+    Page("opportunities first page", "/opportunities"),
 ]

@@ -72,3 +72,68 @@ def make_activity(owner: User, kind: str = "TASK", **fields):
     activity = activities.log_activity(owner, kind=kind, **fields)
     db.session.commit()
     return activity
+
+
+def make_lead(owner: User, **fields):
+    """A lead owned by `owner`, created through the service (so search works)."""
+    from app.services import leads
+
+    fields.setdefault("last_name", f"Lead {next(_seq)}")
+    lead = leads.create_lead(owner, **fields)
+    db.session.commit()
+    return lead
+
+
+def make_product(actor: User | None = None, **fields):
+    """A product in the catalogue, created through the service by `actor` (a manager by
+    default): 1,000.00 at 5 % tax unless told otherwise."""
+    from decimal import Decimal
+
+    from app.services import products
+
+    n = next(_seq)
+    actor = actor or make_user(Role.MANAGER)
+    fields.setdefault("sku", f"SKU-{n}")
+    fields.setdefault("name", f"Product {n}")
+    fields.setdefault("unit", "pcs")
+    fields.setdefault("list_price", Decimal("1000.00"))
+    fields.setdefault("tax_rate", Decimal("5"))
+    product = products.create_product(actor, **fields)
+    db.session.commit()
+    return product
+
+
+def make_price_book(actor: User | None = None, **fields):
+    """A price book (in USD unless told otherwise), created through the service."""
+    from app.services import price_books
+
+    actor = actor or make_user(Role.MANAGER)
+    fields.setdefault("name", f"Price book {next(_seq)}")
+    fields.setdefault("currency", "USD")
+    book = price_books.create_price_book(actor, **fields)
+    db.session.commit()
+    return book
+
+
+def make_assignment_rule(actor: User | None = None, **fields):
+    """A lead assignment rule, created through the service by `actor` (a manager by
+    default), tried after the existing ones."""
+    from app.services import lead_assignment
+
+    actor = actor or make_user(Role.MANAGER)
+    fields.setdefault("name", f"Rule {next(_seq)}")
+    rule = lead_assignment.create_rule(actor, **fields)
+    db.session.commit()
+    return rule
+
+
+def make_opportunity(owner: User, customer=None, **fields):
+    """An opportunity owned by `owner`, for `customer` (a new one of theirs by default)."""
+    from app.services import opportunities
+
+    if customer is None:
+        customer = make_customer(owner)
+    fields.setdefault("name", f"Deal {next(_seq)}")
+    opportunity = opportunities.create_opportunity(owner, customer_id=customer.id, **fields)
+    db.session.commit()
+    return opportunity

@@ -16,11 +16,28 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models.identity import Role, Team, User
 from app.services.demo_customers import seed_customers
+from app.services.demo_leads import seed_leads
+from app.services.demo_opportunities import seed_opportunities
+from app.services.demo_products import seed_products
 
 DEMO_PASSWORD = "rapport-demo-1"  # noqa: S105 - only for seeded demo staff
 SCALES = {
-    "small": {"users": 12, "customers": 60, "contacts": 180, "activities": 600},
-    "large": {"users": 300, "customers": 100_000, "contacts": 250_000, "activities": 1_000_000},
+    "small": {
+        "users": 12,
+        "customers": 60,
+        "contacts": 180,
+        "activities": 600,
+        "leads": 150,
+        "opportunities": 120,
+    },
+    "large": {
+        "users": 300,
+        "customers": 100_000,
+        "contacts": 250_000,
+        "activities": 1_000_000,
+        "leads": 100_000,
+        "opportunities": 50_000,
+    },
 }
 
 TEAMS = [
@@ -83,7 +100,13 @@ def seed_users_and_teams(ctx: SeedContext) -> dict:
     return {"teams": len(teams), "users": len(users) + 1}
 
 
-SEEDERS: list[Callable[[SeedContext], dict]] = [seed_users_and_teams, seed_customers]
+SEEDERS: list[Callable[[SeedContext], dict]] = [
+    seed_users_and_teams,
+    seed_customers,
+    seed_leads,
+    seed_products,
+    seed_opportunities,
+]
 
 
 def seed(seed: int = 42, scale: str = "small", admin_password: str | None = None) -> dict:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app import permissions
@@ -136,3 +137,51 @@ def _activities(actor, customer_id: int, before: Cursor | None, limit: int):
 
 
 register_source("activities", _activities)
+
+
+KIND_LABELS["deal"] = _l("Opportunity")
+
+
+def _deal_events(actor, customer_id: int, before: Cursor | None, limit: int):
+    """A deal's creation (its first stage change) and each later move, as one source."""
+    from app.models.sales import Opportunity, StageChange
+    from app.services.opportunities import STAGE_LABELS
+
+    query = (
+        sa.select(StageChange, Opportunity.name, User.name)
+        .join(Opportunity, Opportunity.id == StageChange.opportunity_id)
+        .outerjoin(User, User.id == StageChange.changed_by_id)
+        .where(
+            Opportunity.customer_id == customer_id,
+            permissions.visible(actor, "opportunity", Opportunity.owner_id),
+            keyset_clause(before, "opportunities", StageChange.changed_at, StageChange.id),
+        )
+        .order_by(StageChange.changed_at.desc(), StageChange.id.desc())
+        .limit(limit)
+    )
+    items = []
+    for change, deal_name, changed_by in db.session.execute(query):
+        stage = str(STAGE_LABELS[change.to_stage])
+        if change.from_stage is None:
+            title = gettext("Opportunity created: %(name)s", name=deal_name)
+        else:
+            title = gettext(
+                "%(name)s moved from %(from)s to %(to)s",
+                name=deal_name, to=stage, **{"from": str(STAGE_LABELS[change.from_stage])},
+            )  # fmt: skip
+        items.append(
+            TimelineItem(
+                at=change.changed_at,
+                kind="deal",
+                title=title,
+                detail=stage if change.from_stage is None else "",
+                url=url_for("sales.opportunity_show", opportunity_id=change.opportunity_id),
+                actor_name=changed_by or "",
+                source="opportunities",
+                id=change.id,
+            )
+        )
+    return items
+
+
+register_source("opportunities", _deal_events)

@@ -13,3 +13,17 @@ class RecordInvalid(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
         self.errors = errors
+
+
+class StaleRecord(Exception):
+    """A change made from an out-of-date copy of a record (a board card dragged after a
+    colleague moved the deal): refused, never silently applied over their change.
+
+    `message` says who changed the record and when, when that is known; views answer 409
+    and show the record as it is now.
+    """
+
+    def __init__(self, message: str, current_version: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.current_version = current_version

@@ -151,30 +151,46 @@ def upgrade():
             "CREATE INDEX ix_opportunities_search_trgm ON opportunities "
             "USING gin (search_text gin_trgm_ops)"
         )
-    else:
-        op.execute(
-            "CREATE VIRTUAL TABLE opportunities_fts USING fts5("
-            "search_text, content='opportunities', content_rowid='id', tokenize='trigram')"
-        )
-        op.execute(
-            "CREATE TRIGGER opportunities_fts_insert AFTER INSERT ON opportunities BEGIN "
-            "INSERT INTO opportunities_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
-        )
-        op.execute(
-            "CREATE TRIGGER opportunities_fts_delete AFTER DELETE ON opportunities BEGIN "
-            "INSERT INTO opportunities_fts(opportunities_fts, rowid, search_text) "
-            "VALUES ('delete', old.id, old.search_text); END"
-        )
-        op.execute(
-            "CREATE TRIGGER opportunities_fts_update AFTER UPDATE OF search_text ON opportunities "
-            "BEGIN INSERT INTO opportunities_fts(opportunities_fts, rowid, search_text) "
-            "VALUES ('delete', old.id, old.search_text); "
-            "INSERT INTO opportunities_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
-        )
+        return
+    op.execute(
+        "CREATE VIRTUAL TABLE opportunities_fts USING fts5("
+        "search_text, content='opportunities', content_rowid='id', tokenize='trigram')"
+    )
+    create_fts_triggers("opportunities")
+    # The batch ALTER above rebuilt the leads table on SQLite, dropping its triggers.
+    restore_fts_triggers("leads")
+
+
+def create_fts_triggers(table):
+    """SQLite: keep {table}_fts (an FTS5 trigram index of search_text) in step with {table}."""
+    op.execute(
+        f"CREATE TRIGGER {table}_fts_insert AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {table}_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+    op.execute(
+        f"CREATE TRIGGER {table}_fts_delete AFTER DELETE ON {table} BEGIN "
+        f"INSERT INTO {table}_fts({table}_fts, rowid, search_text) "
+        f"VALUES ('delete', old.id, old.search_text); END"
+    )
+    op.execute(
+        f"CREATE TRIGGER {table}_fts_update AFTER UPDATE OF search_text ON {table} BEGIN "
+        f"INSERT INTO {table}_fts({table}_fts, rowid, search_text) "
+        f"VALUES ('delete', old.id, old.search_text); "
+        f"INSERT INTO {table}_fts(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+
+
+def restore_fts_triggers(table):
+    """SQLite: the triggers again after a batch ALTER rebuilt {table}, and the index rebuilt."""
+    for trigger in ("insert", "delete", "update"):
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_fts_{trigger}")
+    create_fts_triggers(table)
+    op.execute(f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')")
 
 
 def downgrade():
-    if op.get_bind().dialect.name == "postgresql":
+    sqlite = op.get_bind().dialect.name != "postgresql"
+    if not sqlite:
         op.execute("DROP INDEX IF EXISTS ix_opportunities_search_trgm")
     else:
         for trigger in ("insert", "delete", "update"):
@@ -210,3 +226,5 @@ def downgrade():
     op.drop_table('pipeline_stages')
     op.drop_table('pipelines')
     # ### end Alembic commands ###
+    if sqlite:
+        restore_fts_triggers("leads")

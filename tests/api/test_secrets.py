@@ -6,8 +6,19 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models.identity import ApiToken, Role
+from app.services import price_books
 from tests.api.conftest import api_operations
-from tests.factories import make_activity, make_contact, make_customer, make_team, make_user
+from tests.factories import (
+    make_activity,
+    make_contact,
+    make_customer,
+    make_lead,
+    make_opportunity,
+    make_price_book,
+    make_product,
+    make_team,
+    make_user,
+)
 
 SECRET_KEYS = ("password", "password_hash", "token_hash", "session_version")
 
@@ -30,12 +41,19 @@ def test_no_response_carries_a_secret(app, client, token_for):
     customer = make_customer(admin)
     contact = make_contact(admin, customer)
     activity = make_activity(admin, customer_id=customer.id)
+    product, book = make_product(admin), make_price_book(admin)
+    price_books.set_price(book, product, "900", admin)
+    db.session.commit()
     ids = {
         "user_id": admin.id,
         "team_id": team.id,
         "customer_id": customer.id,
         "contact_id": contact.id,
         "activity_id": activity.id,
+        "lead_id": make_lead(admin).id,
+        "product_id": product.id,
+        "book_id": book.id,
+        "opportunity_id": make_opportunity(admin, customer).id,
     }
 
     responses = [

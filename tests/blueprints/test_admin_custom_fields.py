@@ -60,11 +60,11 @@ def test_only_administrators_reach_custom_field_and_tag_admin(login, role, metho
 def test_list_shows_fields_of_the_chosen_record_type_in_order(admin_client):
     _field("lead", "Source")
     _field("lead", "Budget", "number", required=True)
-    _field("ticket", "Product")
+    _field("ticket", "Warranty")
     html = admin_client.get("/admin/custom-fields?entity=lead").get_data(as_text=True)
     assert 'class="subnav"' in html and "Audit log" in html  # the admin nav is on top
     assert html.index("Source") < html.index("Budget")
-    assert "Product" not in html
+    assert "Warranty" not in html
     assert "Required" in html and "Active" in html
 
 
@@ -73,11 +73,11 @@ def test_unknown_record_type_is_not_found(admin_client):
 
 
 def test_tabs_load_as_a_fragment(admin_client):
-    _field("ticket", "Product")
+    _field("ticket", "Warranty")
     response = admin_client.get("/admin/custom-fields?entity=ticket", headers=HTMX)
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<section id="custom-fields-admin">')
-    assert "Product" in html and "<html" not in html
+    assert "Warranty" in html and "<html" not in html
 
 
 def test_admin_adds_a_choice_field(admin_client):

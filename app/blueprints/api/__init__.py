@@ -11,8 +11,17 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from app.blueprints.api import activities, contacts, customers, teams, users
+    from app.blueprints.api import (
+        activities,
+        contacts,
+        customers,
+        leads,
+        opportunities,
+        products,
+        teams,
+        users,
+    )
     from app.extensions import api
 
-    for resource in (users, teams, customers, contacts, activities):
+    for resource in (users, teams, customers, contacts, activities, leads, products, opportunities):
         api.register_blueprint(resource.bp)

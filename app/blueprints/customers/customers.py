@@ -24,7 +24,7 @@ from app.extensions import db
 from app.htmx import render_page_or_fragment
 from app.models.customers import Customer
 from app.models.identity import User
-from app.services import contacts, custom_fields, customers, record_checks, tags
+from app.services import contacts, custom_fields, customers, opportunities, record_checks, tags
 from app.services.custom_field_forms import form_with_custom_fields
 from app.services.validation import RecordInvalid
 
@@ -148,5 +148,7 @@ def show(customer_id: int):
         field_definitions=custom_fields.fields_for("customer"),
         may_edit=permissions.can(current_user, "edit", "customer", customer),
         may_delete=permissions.can(current_user, "delete", "customer", customer),
+        open_deals=opportunities.open_for_customer(current_user, customer.id),
+        deal_stage_labels=opportunities.STAGE_LABELS,
         **_labels(),
     )
