@@ -112,12 +112,31 @@ def _resolve(app, page) -> str | None:
     with app.app_context():
         try:
             path = page.path() if callable(page.path) else page.path
-            app.url_map.bind("localhost").match(path.split("?")[0], method="GET")
+            method = "POST" if page.form else "GET"
+            app.url_map.bind("localhost").match(path.split("?")[0], method=method)
         except (NotFound, MethodNotAllowed, ImportError):
             return None
         finally:
             db.session.remove()
     return path
+
+
+def _request(client, path: str, data: dict | None):
+    if data is None:
+        return client.get(path)
+    return client.post(path, data=data, headers={"HX-Request": "true"})
+
+
+def _form_data(app, page) -> dict | None:
+    if page.form is None:
+        return None
+    from app.extensions import db
+
+    with app.app_context():
+        try:
+            return page.form()
+        finally:
+            db.session.remove()
 
 
 def measure(scale: str, requests: int, workdir: str, reuse: bool) -> dict[str, dict]:
@@ -136,12 +155,13 @@ def measure(scale: str, requests: int, workdir: str, reuse: bool) -> dict[str, d
         if page.login:
             client.post("/login", data=_credentials(page))
         for _ in range(5):  # warm caches, compile templates
-            client.get(path)
+            _request(client, path, _form_data(app, page))
         timings, queries = [], []
         for _ in range(requests):
+            data = _form_data(app, page)
             log.start()
             started = time.perf_counter()
-            response = client.get(path)
+            response = _request(client, path, data)
             timings.append((time.perf_counter() - started) * 1000)
             queries.append(len(log.statements))
             if response.status_code != 200:

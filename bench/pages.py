@@ -17,6 +17,9 @@ class Page(NamedTuple):
     # Who signs in: the administrator (sees everything), or a seeded sales rep whose
     # lists are permission-filtered and who has tasks of their own.
     user: str = "admin"
+    # A POST (sent as htmx sends it) when given: the form data, read afresh before each
+    # request (outside the timed part) since a post changes what the next one must send.
+    form: Callable[[], dict] | None = None
 
 
 DEEP_PAGES = 10  # how far "a deep page" of a list is: the cursor after this many pages
@@ -57,6 +60,25 @@ def _busiest_customer() -> str:
     return f"/customers/{customer_id}"
 
 
+def _board_path() -> str:
+    from app.services.opportunities import default_pipeline
+
+    return f"/pipeline/{default_pipeline().id}/move"
+
+
+def _stage_move() -> dict:
+    """Move the first open deal between Proposal and Negotiation, with its current version."""
+    from app.extensions import db
+    from app.models.sales import Opportunity, OpportunityStage
+
+    stages = (OpportunityStage.PROPOSAL, OpportunityStage.NEGOTIATION)
+    deal = db.session.scalars(
+        sa.select(Opportunity).where(Opportunity.stage.in_(stages)).order_by(Opportunity.id)
+    ).first()
+    target = stages[1] if deal.stage is stages[0] else stages[0]
+    return {"opportunity_id": deal.id, "stage": target.value, "version": deal.version}
+
+
 PAGES = [
     Page("login", "/login", login=False),
     Page("home", "/"),
@@ -77,4 +99,6 @@ PAGES = [
     Page("pipeline board", "/pipeline"),
     Page("pipeline board as a rep", "/pipeline", user="rep"),
     Page("opportunities first page", "/opportunities"),
+    # A card dragged to the next column: the move, the card and both columns' totals.
+    Page("stage move", _board_path, form=_stage_move),
 ]

@@ -111,6 +111,10 @@ def time_in_stages(opportunity: Opportunity, now: datetime | None = None) -> lis
     return spans
 
 
+CLOSED_DAYS_CHOICES = (30, 90, 365, 0)
+DEFAULT_CLOSED_DAYS = 90
+
+
 @dataclasses.dataclass
 class BoardFilters:
     """What the board (and the deal list) shows: an owner, a team, a closing date range,
@@ -122,9 +126,13 @@ class BoardFilters:
     close_to: date | None = None
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
+    # The board's closed columns show the deals closed in this many days (0: all of them):
+    # a team closes thousands a year, and only the recent ones are worth a card.
+    closed_days: int = DEFAULT_CLOSED_DAYS
 
     @classmethod
     def from_args(cls, args) -> BoardFilters:
+        days = _int(args.get("closed_days"))
         return cls(
             owner_id=_int(args.get("owner_id")),
             team_id=_int(args.get("team_id")),
@@ -132,10 +140,13 @@ class BoardFilters:
             close_to=_date(args.get("close_to")),
             amount_min=_decimal(args.get("amount_min")),
             amount_max=_decimal(args.get("amount_max")),
+            closed_days=days if days in CLOSED_DAYS_CHOICES else DEFAULT_CLOSED_DAYS,
         )
 
     def as_args(self) -> dict:
         args = {field.name: getattr(self, field.name) for field in dataclasses.fields(BoardFilters)}
+        if self.closed_days == DEFAULT_CLOSED_DAYS:
+            del args["closed_days"]
         return {key: str(value) for key, value in args.items() if value is not None}
 
     def where(self) -> list:
@@ -204,11 +215,15 @@ class Column:
 
 
 def _board_where(actor, pipeline: Pipeline, filters: BoardFilters) -> list:
-    return [
+    clauses = [
         Opportunity.pipeline_id == pipeline.id,
         permissions.visible(actor, "opportunity", Opportunity.owner_id),
         *filters.where(),
     ]
+    if filters.closed_days:
+        cutoff = utcnow() - timedelta(days=filters.closed_days)
+        clauses.append(sa.or_(Opportunity.closed_at.is_(None), Opportunity.closed_at >= cutoff))
+    return clauses
 
 
 def column_totals(

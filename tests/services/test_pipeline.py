@@ -200,3 +200,25 @@ def test_deleting_a_deal_removes_its_history(rep):
     deal = make_opportunity(rep)
     opportunities.delete_opportunity(deal, rep)
     assert db.session.scalar(sa.select(sa.func.count(StageChange.id))) == 0
+
+
+def test_closed_columns_show_recent_deals_unless_asked_for_more(rep):
+    board = opportunities.default_pipeline()
+    for name, days_ago in (("Won last week", 7), ("Won last spring", 200), ("Won long ago", 800)):
+        deal = make_opportunity(rep, name=name, amount="100")
+        pipeline.move_stage(deal, rep, "CLOSED_WON", deal.version)
+        deal.closed_at = datetime.now(UTC) - timedelta(days=days_ago)
+    make_opportunity(rep, name="Still open", amount="5")
+    db.session.commit()
+
+    def won(**args):
+        columns = pipeline.board(rep, board, pipeline.BoardFilters.from_args(args))
+        column = next(c for c in columns if c.stage is S.CLOSED_WON)
+        return sorted(card.opportunity.name for card in column.cards), column.count
+
+    assert won() == (["Won last week"], 1)  # 90 days by default
+    assert won(closed_days="365") == (["Won last spring", "Won last week"], 2)
+    assert won(closed_days="0")[1] == 3
+    assert won(closed_days="12345") == (["Won last week"], 1)  # not a choice: the default
+    open_column = pipeline.board(rep, board, pipeline.BoardFilters())[0]
+    assert [card.opportunity.name for card in open_column.cards] == ["Still open"]
