@@ -35,8 +35,12 @@ def _pipeline_or_404(pipeline_id: int | None) -> Pipeline:
 
 
 def _labels() -> dict:
+    """The stage names translated once a request, as a dict and as (value, label) choices
+    for the cards' "Move to" selects."""
+    labels = {stage: str(label) for stage, label in opportunities.STAGE_LABELS.items()}
     return {
-        "stage_labels": {stage: str(label) for stage, label in opportunities.STAGE_LABELS.items()}
+        "stage_labels": labels,
+        "stage_choices": [(stage.value, label) for stage, label in labels.items()],
     }
 
 
