@@ -16,6 +16,10 @@ def include_name(name, type_, parent_names):
     return not is_search_machinery(name, type_)
 
 
+# SQLite cannot reflect an expression index (ix_opportunities_close_id): Alembic says so
+# and leaves that one index out of the comparison; PostgreSQL compares it.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_migrations_match_the_models():
     """The session's database was built by `flask db upgrade` alone; nothing may drift."""
     with db.engine.connect() as connection:

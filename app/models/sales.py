@@ -272,6 +272,12 @@ class Opportunity(RecordMixin, db.Model):
         sa.Index("ix_opportunities_owner_id_id", "owner_id", "id"),
         sa.Index("ix_opportunities_name_id", "name", "id"),
         sa.Index("ix_opportunities_closed_at", "closed_at"),
+        # The deal list's default order: by close date, undated last (opportunity_lists).
+        sa.Index(
+            "ix_opportunities_close_id",
+            sa.text("coalesce(expected_close_date, '9999-12-31')"),
+            "id",
+        ),
         # The board's totals of open deals, read from the index alone on PostgreSQL.
         sa.Index(
             "ix_opportunities_open",

@@ -33,7 +33,11 @@ class _TypedSort(KeysetSort):
         return super().after((self.parse(value), last_id), id_column, direction)
 
 
-_CLOSE = sa.func.coalesce(Opportunity.expected_close_date, _NO_DATE)
+# Undated deals last; written as a literal so it is the same expression as the index
+# ix_opportunities_close_id (a bound parameter would not match it).
+_CLOSE = sa.func.coalesce(
+    Opportunity.expected_close_date, sa.literal_column(f"'{_NO_DATE.isoformat()}'")
+)
 SORTS = {
     "expected_close_date": _TypedSort(
         _CLOSE, lambda o: (o.expected_close_date or _NO_DATE).isoformat(), parse=date.fromisoformat
