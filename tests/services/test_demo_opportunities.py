@@ -32,7 +32,8 @@ def test_the_small_seed_has_deals_with_stage_histories_over_three_years():
         deal.search_text == search.normalise(deal.name) or deal.search_text for deal in deals
     )
     admin = db.session.scalar(sa.select(User).where(User.role == Role.ADMIN))
-    columns = pipeline.board(admin, opportunities.default_pipeline(), pipeline.BoardFilters())
+    every_deal = pipeline.BoardFilters(closed_days=0)
+    columns = pipeline.board(admin, opportunities.default_pipeline(), every_deal)
     assert sum(column.count for column in columns) == 120
     # A seeded deal moves like any other: the stored version is the one to send.
     deal = next(d for d in deals if not d.stage.is_closed)
