@@ -19,9 +19,8 @@ from app.services import custom_fields, history, record_inserts, search, tags
 from app.services.record_checks import check_custom, check_email, check_owner, check_text
 from app.services.record_lists import (
     KeysetSort,
-    decode_cursor,
-    encode_cursor,
     filter_where,
+    keyset_page,
     list_filters,
 )
 from app.services.validation import RecordInvalid
@@ -232,17 +231,14 @@ def contacts_query(actor, filters: ContactFilters) -> sa.Select:
 
 def contact_page(actor, filters: ContactFilters, cursor: str | None = None, limit: int = 50):
     """One page of contacts after `cursor`: (rows, cursor of the next page or None)."""
-    limit = max(1, min(limit, 500))
-    sort = SORTS[filters.sort]
-    query = contacts_query(actor, filters)
-    position = decode_cursor(cursor, sort)
-    if position is not None:
-        query = query.where(sort.after(position, Contact.id, filters.direction))
-    rows = list(db.session.scalars(query.limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(sort, rows[-1])
+    return keyset_page(
+        contacts_query(actor, filters),
+        SORTS[filters.sort],
+        Contact.id,
+        filters.direction,
+        cursor,
+        limit,
+    )
 
 
 def customer_names(contacts) -> dict[int, str]:

@@ -37,9 +37,8 @@ from app.services.record_checks import (
 )
 from app.services.record_lists import (
     KeysetSort,
-    decode_cursor,
-    encode_cursor,
     filter_where,
+    keyset_page,
     list_filters,
 )
 from app.services.validation import RecordInvalid
@@ -340,14 +339,11 @@ def customers_query(actor, filters: CustomerFilters) -> sa.Select:
 
 def customer_page(actor, filters: CustomerFilters, cursor: str | None = None, limit: int = 50):
     """One page of customers after `cursor`: (rows, cursor of the next page or None)."""
-    limit = max(1, min(limit, 500))
-    sort = SORTS[filters.sort]
-    query = customers_query(actor, filters)
-    position = decode_cursor(cursor, sort)
-    if position is not None:
-        query = query.where(sort.after(position, Customer.id, filters.direction))
-    rows = list(db.session.scalars(query.limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(sort, rows[-1])
+    return keyset_page(
+        customers_query(actor, filters),
+        SORTS[filters.sort],
+        Customer.id,
+        filters.direction,
+        cursor,
+        limit,
+    )

@@ -32,9 +32,8 @@ from app.services.record_checks import (
 )
 from app.services.record_lists import (
     KeysetSort,
-    decode_cursor,
-    encode_cursor,
     filter_where,
+    keyset_page,
     list_filters,
 )
 from app.services.validation import RecordInvalid
@@ -338,17 +337,9 @@ def leads_query(actor, filters: LeadFilters) -> sa.Select:
 
 def lead_page(actor, filters: LeadFilters, cursor: str | None = None, limit: int = 50):
     """One page of leads after `cursor`: (rows, cursor of the next page or None)."""
-    limit = max(1, min(limit, 500))
-    sort = SORTS[filters.sort]
-    query = leads_query(actor, filters)
-    position = decode_cursor(cursor, sort)
-    if position is not None:
-        query = query.where(sort.after(position, Lead.id, filters.direction))
-    rows = list(db.session.scalars(query.limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(sort, rows[-1])
+    return keyset_page(
+        leads_query(actor, filters), SORTS[filters.sort], Lead.id, filters.direction, cursor, limit
+    )
 
 
 def linkable_contacts(actor, customer_id: int | None = None, limit: int = 200) -> list:

@@ -4,7 +4,6 @@ keyset-paged like the customer list."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable
 from datetime import date
@@ -13,10 +12,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app import permissions
-from app.extensions import db
 from app.models.sales import Opportunity
 from app.services.pipeline import BoardFilters, parse_stage
-from app.services.record_lists import KeysetSort, decode_cursor, encode_cursor, filter_where
+from app.services.record_lists import KeysetSort, filter_where, keyset_page
 
 # Deals without a closing date sort after every dated one.
 _NO_DATE = date(9999, 12, 31)
@@ -112,16 +110,11 @@ def opportunities_query(actor, filters: OpportunityFilters) -> sa.Select:
 
 def opportunity_page(actor, filters: OpportunityFilters, cursor: str | None = None, limit=50):
     """One page of deals after `cursor`: (rows, cursor of the next page or None)."""
-    limit = max(1, min(limit, 500))
-    sort = SORTS[filters.sort]
-    query = opportunities_query(actor, filters)
-    position = decode_cursor(cursor, sort)
-    if position is not None:
-        # A cursor from another sort that does not parse: start from the top.
-        with contextlib.suppress(ArithmeticError, ValueError):
-            query = query.where(sort.after(position, Opportunity.id, filters.direction))
-    rows = list(db.session.scalars(query.limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(sort, rows[-1])
+    return keyset_page(
+        opportunities_query(actor, filters),
+        SORTS[filters.sort],
+        Opportunity.id,
+        filters.direction,
+        cursor,
+        limit,
+    )

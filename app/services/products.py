@@ -24,8 +24,7 @@ from app.services.record_checks import check_text
 from app.services.record_lists import (
     MAX_QUERY_LENGTH,
     KeysetSort,
-    decode_cursor,
-    encode_cursor,
+    keyset_page,
 )
 from app.services.validation import RecordInvalid
 
@@ -265,14 +264,11 @@ def products_query(actor, filters: ProductFilters) -> sa.Select:
 
 def product_page(actor, filters: ProductFilters, cursor: str | None = None, limit: int = 50):
     """One page of products after `cursor`: (rows, cursor of the next page or None)."""
-    limit = max(1, min(limit, 500))
-    sort = SORTS[filters.sort]
-    query = products_query(actor, filters)
-    position = decode_cursor(cursor, sort)
-    if position is not None:
-        query = query.where(sort.after(position, Product.id, filters.direction))
-    rows = list(db.session.scalars(query.limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(sort, rows[-1])
+    return keyset_page(
+        products_query(actor, filters),
+        SORTS[filters.sort],
+        Product.id,
+        filters.direction,
+        cursor,
+        limit,
+    )

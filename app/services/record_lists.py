@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import json
 from collections.abc import Callable
@@ -73,6 +74,22 @@ def decode_cursor(cursor: str | None, sort: KeysetSort) -> tuple | None:
     if not isinstance(last_id, int) or not isinstance(value, str | int | datetime):
         return None
     return value, last_id
+
+
+def keyset_page(query, sort: KeysetSort, id_column, direction: str, cursor, limit: int = 50):
+    """One page of `query` (already in `sort`'s order, then by `id_column`) after `cursor`:
+    (rows, the cursor of the next page or None). A cursor that does not parse for this
+    sort (e.g. kept from another sort) starts from the top."""
+    limit = max(1, min(limit, 500))
+    position = decode_cursor(cursor, sort)
+    if position is not None:
+        with contextlib.suppress(ArithmeticError, ValueError):
+            query = query.where(sort.after(position, id_column, direction))
+    rows = list(db.session.scalars(query.limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(sort, rows[-1])
 
 
 def _owner_id(value) -> int | None:
