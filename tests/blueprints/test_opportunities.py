@@ -291,3 +291,12 @@ def test_the_first_board_visit_makes_no_pipeline(login):
     assert db.session.scalar(sa.select(sa.func.count(Pipeline.id))) == 0
     post_form(client, "/pipelines/0", {"name": "Sales", "probability-PROPOSAL": "45"})
     assert db.session.scalar(sa.select(Pipeline.name)) == "Sales"
+
+
+def test_the_board_and_the_list_keep_the_chosen_owner_selected(login):
+    manager = make_user(Role.MANAGER)
+    client = login(manager)
+    for path in (f"/pipeline?owner_id={manager.id}", f"/opportunities?owner_id={manager.id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert f'<option value="{manager.id}" selected>' in html, path
+    assert 'id="team_id"' in client.get("/pipeline").get_data(as_text=True)
