@@ -121,3 +121,12 @@ def test_seed_is_deterministic_and_bilingual(db):
     demo.seed(seed=7, scale="small", admin_password="a long admin password")
     again = db.session.execute(sa.select(User.name).order_by(User.id)).scalars().all()
     assert again == names
+
+
+def test_people_are_named_as_they_write_their_names():
+    from app.models.base import person_name
+
+    assert person_name("Mei", "Chen") == "Mei Chen"
+    assert person_name("美玲", "陳") == "陳美玲"
+    assert person_name("Mei", "陳") == "Mei 陳"
+    assert person_name("", "陳") == "陳" and person_name(None, "Chen") == "Chen"

@@ -85,3 +85,16 @@ class RecordMixin(TimestampMixin):
         return mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     custom: Mapped[dict] = mapped_column(JSONType, default=dict, server_default="{}")
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" for char in text)
+
+
+def person_name(first_name: str | None, last_name: str | None) -> str:
+    """A person's name as they write it: "Mei Chen", but "陳美玲" (family name first, no
+    space) when both parts are Chinese, Japanese or Korean."""
+    first, last = (first_name or "").strip(), (last_name or "").strip()
+    if first and last and _is_cjk(first) and _is_cjk(last):
+        return last + first
+    return " ".join(part for part in (first, last) if part)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import RecordMixin, UTCDateTime, enum_column, utcnow
+from app.models.base import RecordMixin, UTCDateTime, enum_column, person_name, utcnow
 
 
 class CustomerStatus(enum.Enum):
@@ -140,7 +140,7 @@ class Contact(RecordMixin, db.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
+        return person_name(self.first_name, self.last_name)
 
     def __str__(self) -> str:
         return self.full_name

@@ -18,6 +18,7 @@ from app.models.base import (
     UTCDateTime,
     enum_column,
     money_column,
+    person_name,
     utcnow,
 )
 
@@ -98,7 +99,7 @@ class Lead(RecordMixin, db.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
+        return person_name(self.first_name, self.last_name)
 
     def __str__(self) -> str:
         return self.full_name

@@ -99,7 +99,7 @@ def test_a_rep_creates_a_lead_and_sees_each_bad_field_explained(login):
     )  # fmt: skip
     assert response.status_code == 302
     lead = db.session.scalar(sa.select(Lead))
-    assert (lead.full_name, lead.country, lead.owner_id) == ("小明 王", "TW", rep.id)
+    assert (lead.full_name, lead.country, lead.owner_id) == ("王小明", "TW", rep.id)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "台積電" in page and 'id="convert-lead"' in page and "history-leads-" in page
 

@@ -36,7 +36,7 @@ def test_rep_finds_a_customer_by_part_of_its_chinese_name_and_opens_it(page):
 
     rows.first.locator("text=台灣積體電路").click()
     page.wait_for_selector("h1 >> text=台灣積體電路")
-    assert page.locator("#customer-contacts").inner_text().count("美玲 林") == 1
+    assert page.locator("#customer-contacts").inner_text().count("林美玲") == 1
     assert page.locator("#customer-contacts >> text=Primary").count() == 1
     page.screenshot(path="/tmp/rapport-customer-360.png", full_page=True)
 

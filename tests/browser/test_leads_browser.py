@@ -28,8 +28,8 @@ def test_rep_logs_a_call_on_a_lead_and_converts_it_from_its_page(page):
     page.wait_for_selector("#lead-table >> text=鴻海精密工業")
     page.fill("#q", "積體")
     page.wait_for_function("!document.querySelector('#lead-results').innerText.includes('鴻海')")
-    page.locator("#lead-table >> text=美玲 林").click()
-    page.wait_for_selector("h1 >> text=美玲 林")
+    page.locator("#lead-table >> text=林美玲").click()
+    page.wait_for_selector("h1 >> text=林美玲")
 
     page.locator("button[id^=lead-call-]").click()
     page.fill("#subject", "First call")
@@ -41,6 +41,6 @@ def test_rep_logs_a_call_on_a_lead_and_converts_it_from_its_page(page):
     page.click("#confirm-convert")
     page.wait_for_selector("h1 >> text=台灣積體電路")
     assert "/customers/" in page.url
-    assert page.locator("#customer-contacts").inner_text().count("美玲 林") == 1
+    assert page.locator("#customer-contacts").inner_text().count("林美玲") == 1
     page.wait_for_selector("[id^=timeline-] >> text=First call")
     page.screenshot(path="/tmp/rapport-lead-converted.png", full_page=True)

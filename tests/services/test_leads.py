@@ -59,7 +59,7 @@ def test_a_rep_creates_a_lead_they_own_with_every_field():
         description="Wants a demo.",
     )
     assert lead.owner_id == rep.id and lead.created_by_id == rep.id
-    assert (lead.first_name, lead.full_name) == ("小明", "小明 王")
+    assert (lead.first_name, lead.full_name) == ("小明", "王小明")
     assert lead.employees == 73000 and lead.annual_revenue == Decimal("1250000.50")
     assert lead.country == "TW" and lead.website == "https://tsmc.example"
     assert lead.source is LeadSource.REFERRAL and lead.status is LeadStatus.CONTACTED
@@ -239,7 +239,7 @@ def test_converting_creates_a_customer_and_a_contact_and_moves_the_activities():
     )
     assert [(a.city, a.country) for a in customer.addresses] == [("新竹市", "TW")]
     assert (contact.full_name, contact.email, contact.title) == (
-        "小明 王",
+        "王小明",
         "ming@tsmc.example",
         "Buyer",
     )
