@@ -22,6 +22,7 @@ from app.services.record_lists import (
     filter_where,
     keyset_page,
     list_filters,
+    query_args,
 )
 from app.services.validation import RecordInvalid
 
@@ -209,15 +210,11 @@ class ContactFilters:
         return cls(customer_id=customer_id, **list_filters(args, SORTS, "name"))
 
     def as_args(self) -> dict:
-        args = {
-            "q": self.q,
-            "customer_id": self.customer_id or "",
-            "owner_id": self.owner_id or "",
-            "tag": self.tag,
+        sort = {
             "sort": self.sort if self.sort != "name" else "",
             "direction": self.direction if self.direction != "asc" else "",
-        } | {f"cf_{key}": value for key, value in self.custom.items()}
-        return {key: value for key, value in args.items() if value not in ("", None)}
+        }
+        return query_args(self, {"customer_id": self.customer_id or ""}, sort)
 
 
 def contacts_query(actor, filters: ContactFilters) -> sa.Select:

@@ -37,9 +37,11 @@ from app.services.record_checks import (
 )
 from app.services.record_lists import (
     KeysetSort,
+    enum_member,
     filter_where,
     keyset_page,
     list_filters,
+    query_args,
 )
 from app.services.validation import RecordInvalid
 
@@ -291,34 +293,26 @@ class CustomerFilters:
         """Read the filters from a query string; values outside the allowlists are ignored."""
         common = list_filters(args, SORTS, "name")
         return cls(
-            status=_member(CustomerStatus, args.get("status")),
-            rating=_member(Rating, args.get("rating")),
-            size=_member(CustomerSize, args.get("size")),
+            status=enum_member(CustomerStatus, args.get("status")),
+            rating=enum_member(Rating, args.get("rating")),
+            size=enum_member(CustomerSize, args.get("size")),
             industry=" ".join((args.get("industry") or "").split())[:80],
             **common,
         )
 
     def as_args(self) -> dict:
         """The query string for these filters (only what is set)."""
-        args = {
-            "q": self.q,
+        own = {
             "status": self.status.value if self.status else "",
             "rating": self.rating.value if self.rating else "",
             "size": self.size.value if self.size else "",
             "industry": self.industry,
-            "owner_id": self.owner_id or "",
-            "tag": self.tag,
+        }
+        sort = {
             "sort": self.sort if self.sort != "name" else "",
             "direction": self.direction if self.direction != "asc" else "",
-        } | {f"cf_{key}": value for key, value in self.custom.items()}
-        return {key: value for key, value in args.items() if value not in ("", None)}
-
-
-def _member(enum_cls, value):
-    try:
-        return enum_cls(value) if value else None
-    except ValueError:
-        return None
+        }
+        return query_args(self, own, sort)
 
 
 def customers_query(actor, filters: CustomerFilters) -> sa.Select:

@@ -32,9 +32,11 @@ from app.services.record_checks import (
 )
 from app.services.record_lists import (
     KeysetSort,
+    enum_member,
     filter_where,
     keyset_page,
     list_filters,
+    query_args,
 )
 from app.services.validation import RecordInvalid
 
@@ -297,31 +299,23 @@ class LeadFilters:
         if args.get("direction") not in ("asc", "desc"):
             common["direction"] = "desc" if common["sort"] == "created_at" else "asc"
         return cls(
-            status=_member(LeadStatus, args.get("status")),
-            source=_member(LeadSource, args.get("source")),
+            status=enum_member(LeadStatus, args.get("status")),
+            source=enum_member(LeadSource, args.get("source")),
             **common,
         )
 
     def as_args(self) -> dict:
         """The query string for these filters (only what is set)."""
         default = self.sort == "created_at" and self.direction == "desc"
-        args = {
-            "q": self.q,
+        own = {
             "status": self.status.value if self.status else "",
             "source": self.source.value if self.source else "",
-            "owner_id": self.owner_id or "",
-            "tag": self.tag,
+        }
+        sort = {
             "sort": "" if default else self.sort,
             "direction": "" if default else self.direction,
-        } | {f"cf_{key}": value for key, value in self.custom.items()}
-        return {key: value for key, value in args.items() if value not in ("", None)}
-
-
-def _member(enum_cls, value):
-    try:
-        return enum_cls(value) if value else None
-    except ValueError:
-        return None
+        }
+        return query_args(self, own, sort)
 
 
 def leads_query(actor, filters: LeadFilters) -> sa.Select:

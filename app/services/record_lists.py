@@ -92,6 +92,22 @@ def keyset_page(query, sort: KeysetSort, id_column, direction: str, cursor, limi
     return rows, encode_cursor(sort, rows[-1])
 
 
+def enum_member(enum_cls, value):
+    """The member of `enum_cls` a query-string value names, or None (empty or unknown)."""
+    try:
+        return enum_cls(value) if value else None
+    except ValueError:
+        return None
+
+
+def query_args(filters, own: dict, sort_args: dict) -> dict:
+    """A list's filters as a query string (only what is set): the search, then the list's
+    `own` filters, the owner and tag every list has, the sort and the custom fields."""
+    args = {"q": filters.q, **own, "owner_id": filters.owner_id or "", "tag": filters.tag}
+    args |= sort_args | {f"cf_{key}": value for key, value in filters.custom.items()}
+    return {key: value for key, value in args.items() if value not in ("", None)}
+
+
 def _owner_id(value) -> int | None:
     return int(value) if value and str(value).isdigit() else None
 
