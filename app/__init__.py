@@ -62,6 +62,7 @@ def _sqlalchemy_url(url: str) -> str:
 
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model registered before migrations look)
+    from app.services import orders  # noqa: F401  (orders count as revenue in ABC grading)
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)

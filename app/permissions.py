@@ -130,6 +130,25 @@ register_entity(
         Role.SUPPORT: _scopes("team", "none", "none", "none"),
     },
 )
+# Quotes and orders follow their deals: reps work their own, managers their team's.
+_SALES_DOCUMENT = {
+    Role.MANAGER: _scopes("team", "all", "team", "team"),
+    Role.SALES: _scopes("own", "all", "own", "own"),
+    Role.MARKETING: _scopes("team", "none", "none", "none"),
+    Role.SUPPORT: _scopes("team", "none", "none", "none"),
+}
+register_entity(Entity("quote", _l("Quotes")), _SALES_DOCUMENT)
+register_entity(Entity("order", _l("Orders")), _SALES_DOCUMENT)
+# Quotas: a rep sees their own, managers set them.
+register_entity(
+    Entity("sales_target", _l("Sales targets"), owner_column="user_id"),
+    {
+        Role.MANAGER: _scopes("all", "all", "all", "all"),
+        Role.SALES: _scopes("own", "none", "none", "none"),
+        Role.MARKETING: _ADMIN_ONLY,
+        Role.SUPPORT: _ADMIN_ONLY,
+    },
+)
 register_entity(Entity("pipeline", _l("Pipelines"), owner_column=""), _CATALOGUE)
 register_entity(Entity("product", _l("Products"), owner_column=""), _CATALOGUE)
 register_entity(Entity("price_book", _l("Price books"), owner_column=""), _CATALOGUE)

@@ -137,3 +137,31 @@ def make_opportunity(owner: User, customer=None, **fields):
     opportunity = opportunities.create_opportunity(owner, customer_id=customer.id, **fields)
     db.session.commit()
     return opportunity
+
+
+def make_quote(owner: User, customer=None, lines=(), **fields):
+    """A draft quote owned by `owner` for `customer` (a new one of theirs by default), with
+    `lines` (dicts of line fields) added through the service."""
+    from app.services import quotes
+
+    if customer is None:
+        customer = make_customer(owner)
+    fields.setdefault("title", f"Quote {next(_seq)}")
+    quote = quotes.create_quote(owner, customer_id=customer.id, **fields)
+    for line in lines:
+        quotes.add_line(quote, owner, **line)
+    db.session.commit()
+    return quote
+
+
+def make_order(owner: User, customer=None, lines=(), **fields):
+    """A pending order owned by `owner`, with `lines` added through the service."""
+    from app.services import orders
+
+    if customer is None:
+        customer = make_customer(owner)
+    order = orders.create_order(owner, customer_id=customer.id, **fields)
+    for line in lines:
+        orders.add_line(order, owner, **line)
+    db.session.commit()
+    return order

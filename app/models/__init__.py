@@ -13,6 +13,17 @@ from app.models.customers import (
     SavedView,
 )
 from app.models.identity import ApiToken, Role, RoleGrant, Team, TokenScope, User
+from app.models.orders import (
+    NumberSequence,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    SalesTarget,
+    TargetPeriod,
+)
 from app.models.records import (
     AuditAction,
     AuditEntry,
@@ -43,6 +54,15 @@ from app.models.sales import (
 )
 
 __all__ = [
+    "NumberSequence",
+    "Order",
+    "OrderLine",
+    "OrderStatus",
+    "Quote",
+    "QuoteLine",
+    "QuoteStatus",
+    "SalesTarget",
+    "TargetPeriod",
     "AssignmentRule",
     "Lead",
     "LeadSource",

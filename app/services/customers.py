@@ -8,6 +8,7 @@ Field checks come from app.services.record_checks, shared with contacts.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -193,9 +194,25 @@ def update_customer(customer: Customer, actor, **fields) -> Customer:
     return customer
 
 
+# Checks that may refuse deleting a customer (orders are kept as the record of a sale):
+# each returns a message saying why, or None. Modules whose records must outlive a
+# customer's deletion register one.
+_REFERENCE_CHECKS: list[Callable[[Customer], str | None]] = []
+
+
+def register_reference_check(check: Callable[[Customer], str | None]) -> None:
+    """Refuse `delete_customer` while `check(customer)` returns a message."""
+    _REFERENCE_CHECKS.append(check)
+
+
 def delete_customer(customer: Customer, actor) -> None:
-    """Delete a customer: its contacts stay, unlinked; its tags and activities go with it."""
+    """Delete a customer: its contacts stay, unlinked; its tags and activities go with it.
+    Refused (RecordInvalid) while a registered check objects, e.g. it has orders."""
     permissions.require(actor, "delete", "customer", customer)
+    for check in _REFERENCE_CHECKS:
+        message = check(customer)
+        if message:
+            raise RecordInvalid({"customer": message})
     contacts = db.session.scalars(sa.select(Contact).where(Contact.customer_id == customer.id))
     for contact in contacts:
         contact.customer_id = None

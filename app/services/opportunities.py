@@ -32,7 +32,7 @@ from app.models.sales import (
     StageChange,
 )
 from app.services import custom_fields, history, search, tags
-from app.services.record_checks import check_custom, check_owner, check_text
+from app.services.record_checks import check_custom, check_link, check_owner, check_text
 from app.services.validation import RecordInvalid, StaleRecord
 
 STAGE_LABELS = {
@@ -103,20 +103,6 @@ def stage_probability(pipeline: Pipeline, stage: OpportunityStage) -> int:
         if row.stage is stage:
             return row.probability
     return DEFAULT_PROBABILITIES[stage]
-
-
-def _check_link(actor, model, entity: str, raw, errors: dict, key: str, message: str):
-    """The id of a linked record `actor` may edit (one message for "none" and "not yours")."""
-    if raw in (None, ""):
-        return None
-    try:
-        record = db.session.get(model, int(raw))
-    except (TypeError, ValueError):
-        record = None
-    if record is None or not permissions.can(actor, "edit", entity, record):
-        errors[key] = message
-        return None
-    return record.id
 
 
 def _check_amount(fields: dict, errors: dict):
@@ -193,13 +179,13 @@ def _apply(opportunity: Opportunity, actor, fields: dict, partial: bool) -> None
     if not partial or "customer_id" in fields:
         raw = fields.get("customer_id")
         if not (partial and raw not in (None, "") and str(raw) == str(opportunity.customer_id)):
-            values["customer_id"] = _check_link(
+            values["customer_id"] = check_link(
                 actor, Customer, "customer", raw, errors, "customer_id", customer_message
             )
             if values["customer_id"] is None and "customer_id" not in errors:
                 errors["customer_id"] = customer_message
     if not partial or "contact_id" in fields:
-        values["contact_id"] = _check_link(
+        values["contact_id"] = check_link(
             actor, Contact, "contact", fields.get("contact_id"), errors, "contact_id",
             gettext("Choose a contact you may edit."),
         )  # fmt: skip

@@ -30,6 +30,20 @@ def check_text(fields: dict, name: str, limit: int, errors: dict, required_messa
     return text
 
 
+def check_link(actor, model, entity: str, raw, errors: dict, key: str, message: str):
+    """The id of a linked record `actor` may edit (one message for "none" and "not yours")."""
+    if raw in (None, ""):
+        return None
+    try:
+        record = db.session.get(model, int(raw))
+    except (TypeError, ValueError):
+        record = None
+    if record is None or not permissions.can(actor, "edit", entity, record):
+        errors[key] = message
+        return None
+    return record.id
+
+
 def check_email(fields: dict, name: str, errors: dict) -> str:
     """An email address (or empty); a value without the shape name@domain.tld is refused."""
     email = check_text(fields, name, 254, errors)
