@@ -136,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.imports import bp as imports_bp
     from app.blueprints.jobs import bp as jobs_bp
     from app.blueprints.main import bp as main_bp
+    from app.blueprints.portal import bp as portal_bp
     from app.blueprints.public import bp as public_bp
     from app.blueprints.sales import bp as sales_bp
     from app.blueprints.tags import bp as tags_bp
@@ -151,4 +152,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(sales_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(portal_bp)
     register_api(app)

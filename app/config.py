@@ -72,6 +72,20 @@ class Config:
         if url.strip()
     )
 
+    # Quotes: the sender printed on the PDF (name, address lines, logo image file), how long
+    # a new quote stays valid and the terms a new quote starts with ("\n" in the
+    # environment is a line break).
+    RAPPORT_COMPANY_NAME = os.environ.get("RAPPORT_COMPANY_NAME", "Rapport Demo Ltd")
+    RAPPORT_COMPANY_ADDRESS = os.environ.get(
+        "RAPPORT_COMPANY_ADDRESS", "1 Sample Street\nSuite 200\nSpringfield 12345"
+    ).replace("\\n", "\n")
+    RAPPORT_COMPANY_LOGO = os.environ.get(
+        "RAPPORT_COMPANY_LOGO",
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "static", "pdf", "logo.svg"),
+    )
+    RAPPORT_QUOTE_VALIDITY_DAYS = int(os.environ.get("RAPPORT_QUOTE_VALIDITY_DAYS", "30"))
+    RAPPORT_QUOTE_TERMS = os.environ.get("RAPPORT_QUOTE_TERMS", "").replace("\\n", "\n")
+
     API_TITLE = "Rapport API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

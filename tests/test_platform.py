@@ -107,6 +107,10 @@ def test_seed_is_deterministic_and_bilingual(db):
         "prices": 112,
         "opportunities": 120,
         "stage_changes": 389,
+        "quotes": 60,
+        "quote_lines": 155,
+        "orders": 80,
+        "order_lines": 212,
     }
     assert any(n.isascii() for n in names) and any(not n.isascii() for n in names)
     admin = db.session.execute(sa.select(User).where(User.role == Role.ADMIN)).scalar_one()

@@ -1,4 +1,5 @@
-"""The job that writes a customer or contact list, as filtered on screen, to a CSV file."""
+"""The job that writes a customer, contact, lead or deal list, as filtered on screen, to a CSV
+file."""
 
 from __future__ import annotations
 
@@ -22,10 +23,9 @@ def export_list(entity_type: str, args: dict, *, actor) -> int:
             actor, entity_type, args, progress=lambda done: report_progress(done, total)
         )
         written = exports.write_csv(path, list_exports.header(entity_type), rows)
-        plural = "customers" if entity_type == "customer" else "contacts"
         finish(
             message=gettext("%(count)d rows exported.", count=written),
             result_file=name,
-            download_name=f"{plural}-{utcnow():%Y%m%d-%H%M}.csv",
+            download_name=list_exports.file_name(entity_type, f"{utcnow():%Y%m%d-%H%M}"),
         )
     return written

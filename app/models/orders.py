@@ -91,6 +91,8 @@ class Quote(DocumentTotals, RecordMixin, db.Model):
     a change after that is a new version (quotes.revise)."""
 
     __tablename__ = "quotes"
+    # A rendered PDF is a cache of the quote, not a change to it.
+    __audit_ignore__ = frozenset({"pdf_file", "pdf_rendered_at"})
     __table_args__ = (
         sa.UniqueConstraint("number", "version"),
         sa.Index("ix_quotes_customer_id", "customer_id", "id"),

@@ -19,6 +19,7 @@ from app.services.demo_customers import seed_customers
 from app.services.demo_leads import seed_leads
 from app.services.demo_opportunities import seed_opportunities
 from app.services.demo_products import seed_products
+from app.services.demo_quotes import seed_quotes
 
 DEMO_PASSWORD = "rapport-demo-1"  # noqa: S105 - only for seeded demo staff
 SCALES = {
@@ -29,6 +30,8 @@ SCALES = {
         "activities": 600,
         "leads": 150,
         "opportunities": 120,
+        "quotes": 60,
+        "orders": 80,
     },
     "large": {
         "users": 300,
@@ -37,6 +40,8 @@ SCALES = {
         "activities": 1_000_000,
         "leads": 100_000,
         "opportunities": 50_000,
+        "quotes": 20_000,
+        "orders": 20_000,
     },
 }
 
@@ -106,6 +111,7 @@ SEEDERS: list[Callable[[SeedContext], dict]] = [
     seed_leads,
     seed_products,
     seed_opportunities,
+    seed_quotes,
 ]
 
 

@@ -2,8 +2,9 @@
 first ~80% of revenue, B for the next ~15%, C for the rest (thresholds configurable).
 
 Revenue comes from registered sources (orders, invoices... as those modules land): each is
-a function returning {customer_id: Decimal}. Without any source there is nothing to grade
-by, so classes stay unset rather than everyone becoming C.
+a function returning {customer_id: Decimal}; orders register theirs (app.services.orders).
+Without any revenue there is nothing to grade by, so classes stay unset rather than
+everyone becoming C.
 """
 
 from __future__ import annotations
@@ -67,12 +68,15 @@ def classify(revenue: dict[int, Decimal], thresholds=DEFAULT_THRESHOLDS) -> dict
 def grade_abc(thresholds=DEFAULT_THRESHOLDS) -> dict[str, int]:
     """Store every customer's ABC class; returns how many changed to each class.
 
-    Customers without revenue get C. Only changed rows are written, in batches, with
-    plain UPDATEs: a computed grade rewritten nightly is not worth an audit entry per row.
+    Customers without revenue get C; while nobody has any revenue (no orders yet), classes
+    stay as they are rather than everyone becoming C. Only changed rows are written, in
+    batches, with plain UPDATEs: a computed grade rewritten nightly is not worth an audit
+    entry per row.
     """
-    if not _SOURCES:
+    revenue = revenue_by_customer() if _SOURCES else {}
+    if not any(amount > 0 for amount in revenue.values()):
         return {}
-    targets = classify(revenue_by_customer(), thresholds)
+    targets = classify(revenue, thresholds)
     current = db.session.execute(sa.select(Customer.id, Customer.abc_class)).tuples().all()
     changes: dict[str, list[int]] = {"A": [], "B": [], "C": []}
     for customer_id, abc_class in current:

@@ -25,6 +25,7 @@ from app.services import (
     customers,
     document_lines,
     grading,
+    history,
     numbering,
     products,
     quote_math,
@@ -289,23 +290,27 @@ def delete_order(order: Order, actor) -> None:
     db.session.flush()
 
 
-def revenue_clause():
-    """Orders that count as revenue: all but cancelled ones."""
-    return Order.status != OrderStatus.CANCELLED
-
-
 def net_amount_column():
     """An order's revenue, before tax: subtotal less the order discount."""
     return Order.subtotal - Order.discount_amount
 
 
+def revenue_clause():
+    """Orders that count as revenue: all but cancelled ones, in the default currency
+    (orders in other currencies are left out, no exchange rates yet, never added up at face
+    value)."""
+    return sa.and_(
+        Order.status != OrderStatus.CANCELLED,
+        Order.currency == current_app.config["DEFAULT_CURRENCY"],
+    )
+
+
 @grading.register_revenue_source
 def revenue_by_customer() -> dict[int, Decimal]:
-    """Each customer's revenue from orders in the default currency; orders in other
-    currencies are left out (no exchange rates yet), never added up at face value."""
+    """Each customer's revenue from orders (see revenue_clause)."""
     query = (
         sa.select(Order.customer_id, sa.func.sum(net_amount_column()))
-        .where(revenue_clause(), Order.currency == current_app.config["DEFAULT_CURRENCY"])
+        .where(revenue_clause())
         .group_by(Order.customer_id)
     )
     return {customer_id: Decimal(total or 0) for customer_id, total in db.session.execute(query)}
@@ -341,3 +346,32 @@ def _product_on_documents(product: Product) -> str | None:
 
 
 products.register_reference_check(_product_on_documents)
+
+
+def create_from_opportunity(deal: Opportunity, actor, **fields) -> Order:
+    """A PENDING order for a (won) deal: its customer, currency and products as lines, ready
+    to check and confirm; `fields` (as for create_order) override what the deal gives."""
+    from app.services.opportunity_parts import product_lines
+
+    permissions.require(actor, "read", "opportunity", deal)
+    given = {key: value for key, value in fields.items() if value not in (None, "")}
+    defaults = {"customer_id": deal.customer_id, "currency": deal.currency}
+    order = create_order(actor, **(defaults | given | {"opportunity_id": deal.id}))
+    for item in product_lines(deal):
+        add_line(order, actor, product_id=item.product_id, quantity=item.quantity,
+                 unit_price=item.unit_price)  # fmt: skip
+    db.session.flush()
+    return order
+
+
+def customer_revenue(customer_id: int) -> Decimal:
+    """One customer's revenue, counted as revenue_by_customer counts it, summed in SQL."""
+    total = db.session.scalar(
+        sa.select(sa.func.sum(net_amount_column())).where(
+            Order.customer_id == customer_id, revenue_clause()
+        )
+    )
+    return Decimal(total or 0)
+
+
+history.register_record_type("orders", Order, "order")

@@ -22,7 +22,7 @@ from app.models.base import utcnow
 from app.models.customers import Contact, Customer
 from app.models.orders import Quote, QuoteLine, QuoteStatus
 from app.models.sales import Opportunity, PriceBook
-from app.services import document_lines, numbering, quote_math, search
+from app.services import document_lines, history, numbering, quote_math, search
 from app.services.record_checks import check_link, check_owner, check_text
 from app.services.validation import RecordInvalid
 
@@ -47,6 +47,8 @@ _REVISED = (
     "currency", "valid_until", "introduction", "terms", "discount_percent", "owner_id",
     "subtotal", "discount_amount", "tax_total", "total", "search_text", "custom",
 )  # fmt: skip
+
+history.register_record_type("quotes", Quote, "quote")
 
 
 class QuoteLocked(RecordInvalid):

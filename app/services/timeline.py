@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import orm
 
 from app import permissions
 from app.extensions import db
@@ -185,3 +186,88 @@ def _deal_events(actor, customer_id: int, before: Cursor | None, limit: int):
 
 
 register_source("opportunities", _deal_events)
+
+
+KIND_LABELS["quote"] = _l("Quote")
+KIND_LABELS["order"] = _l("Order")
+
+
+def _quote_versions(actor, customer_id: int, before: Cursor | None, limit: int):
+    """Each quote version, when it was made, with where it stands now."""
+    from app.models.orders import Quote
+    from app.services.quotes import STATUS_LABELS
+    from app.templating import money
+
+    query = (
+        sa.select(Quote, User.name)
+        .outerjoin(User, User.id == Quote.created_by_id)
+        .where(
+            Quote.customer_id == customer_id,
+            permissions.visible(actor, "quote", Quote.owner_id),
+            keyset_clause(before, "quotes", Quote.created_at, Quote.id),
+        )
+        .options(orm.lazyload(Quote.lines))
+        .order_by(Quote.created_at.desc(), Quote.id.desc())
+        .limit(limit)
+    )
+    return [
+        TimelineItem(
+            at=quote.created_at,
+            kind="quote",
+            title=gettext(
+                "Quote %(reference)s: %(title)s (%(status)s)",
+                reference=quote.reference,
+                title=quote.title,
+                status=str(STATUS_LABELS[quote.status]).lower(),
+            ),  # fmt: skip
+            detail=gettext("Total %(total)s", total=money(quote.total, quote.currency)),
+            url=url_for("sales.quote_show", quote_id=quote.id),
+            actor_name=created_by or "",
+            source="quotes",
+            id=quote.id,
+        )
+        for quote, created_by in db.session.execute(query)
+    ]
+
+
+register_source("quotes", _quote_versions)
+
+
+def _orders(actor, customer_id: int, before: Cursor | None, limit: int):
+    """Each order, when it was entered (or its quote accepted), with its status and total."""
+    from app.models.orders import Order
+    from app.services.orders import STATUS_LABELS
+    from app.templating import money
+
+    query = (
+        sa.select(Order, User.name)
+        .outerjoin(User, User.id == Order.created_by_id)
+        .where(
+            Order.customer_id == customer_id,
+            permissions.visible(actor, "order", Order.owner_id),
+            keyset_clause(before, "orders", Order.created_at, Order.id),
+        )
+        .options(orm.lazyload(Order.lines))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return [
+        TimelineItem(
+            at=order.created_at,
+            kind="order",
+            title=gettext(
+                "Order %(number)s (%(status)s)",
+                number=order.number,
+                status=str(STATUS_LABELS[order.status]).lower(),
+            ),  # fmt: skip
+            detail=gettext("Total %(total)s", total=money(order.total, order.currency)),
+            url=url_for("sales.order_show", order_id=order.id),
+            actor_name=created_by or "",
+            source="orders",
+            id=order.id,
+        )
+        for order, created_by in db.session.execute(query)
+    ]
+
+
+register_source("orders", _orders)

@@ -84,15 +84,31 @@ def test_moving_to_lost_asks_for_a_reason_first(login):
     assert '<div id="board-dialog" hx-swap-oob="true">' in response.get_data(as_text=True)
 
 
-def test_moving_to_won_asks_for_confirmation_and_mentions_orders(login):
+def test_moving_to_won_asks_for_confirmation_then_offers_an_order(login):
     rep = make_user(Role.SALES)
     deal = make_opportunity(rep)
     client = login(rep)
     html = _move(client, deal, "CLOSED_WON").get_data(as_text=True)
-    assert "won?" in html and "order module" in html and 'href="/orders' not in html
-    _move(client, deal, "CLOSED_WON", confirm="yes")
+    assert "won?" in html and "create its order" in html and 'href="/orders' not in html
+    html = _move(client, deal, "CLOSED_WON", confirm="yes").get_data(as_text=True)
     db.session.refresh(deal)
     assert deal.stage is S.CLOSED_WON and deal.closed_at is not None
+    assert f'href="/orders/new?opportunity_id={deal.id}"' in html
+
+
+def test_winning_on_the_deal_page_offers_an_order(login):
+    rep = make_user(Role.SALES)
+    deal = make_opportunity(rep)
+    client = login(rep)
+    response = post_form(
+        client,
+        f"/opportunities/{deal.id}/stage",
+        {"stage": "CLOSED_WON", "version": deal.version},
+    )
+    html = response.get_data(as_text=True)
+    db.session.refresh(deal)
+    assert deal.stage is S.CLOSED_WON
+    assert f'href="/orders/new?opportunity_id={deal.id}"' in html and 'id="offer-not-now"' in html
 
 
 def test_the_move_to_form_works_without_javascript(login):

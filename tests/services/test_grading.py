@@ -61,10 +61,22 @@ def test_grading_stores_classes_and_customers_without_revenue_get_c(revenue):
     assert grading.grade_abc() == {"A": 0, "B": 0, "C": 0}
 
 
-def test_without_any_revenue_source_classes_stay_unset():
+def test_without_any_revenue_classes_stay_unset():
     make_customer(make_user(Role.SALES), name="Acme")
     assert grading.grade_abc() == {}
     assert _classes() == {"Acme": None}
+
+
+def test_orders_are_the_revenue_grading_counts():
+    from tests.factories import make_order
+
+    rep = make_user(Role.SALES)
+    big, small = make_customer(rep, name="Big"), make_customer(rep, name="Small")
+    line = {"name": "Plan", "quantity": "1", "tax_rate": "0"}
+    make_order(rep, big, lines=[line | {"unit_price": "900"}])
+    make_order(rep, small, lines=[line | {"unit_price": "100"}])
+    assert grading.grade_abc() == {"A": 1, "B": 0, "C": 1}
+    assert _classes() == {"Big": "A", "Small": "C"}
 
 
 def test_the_nightly_job_uses_the_configured_thresholds(app, revenue, worker, monkeypatch):

@@ -72,3 +72,60 @@ def test_an_exported_file_maps_itself_when_imported_again():
 
     mapping = import_mapping.guess("customer", list_exports.header("customer"))
     assert {"name", "company", "email", "phone", "owner_email", "tags"} <= set(mapping.values())
+
+
+def test_a_lead_export_holds_the_reps_own_filtered_leads_with_their_tags():
+    from app.models.sales import LeadSource, LeadStatus
+    from tests.factories import make_lead
+
+    rep = make_user(Role.SALES)
+    mine = make_lead(
+        rep, first_name="美玲", last_name="陳", company="台灣茶行", email="mei@tea.example",
+        status=LeadStatus.QUALIFIED, source=LeadSource.REFERRAL, annual_revenue="1200000.50",
+    )  # fmt: skip
+    make_lead(rep, last_name="Still New", status=LeadStatus.NEW)
+    make_lead(make_user(Role.SALES), last_name="Someone Else's", status=LeadStatus.QUALIFIED)
+    tags.add_tags(rep, "leads", mine.id, ["hot"])
+
+    header = list_exports.header("lead")
+    (row,) = list(list_exports.rows(rep, "lead", {"status": ["QUALIFIED"]}))
+    assert header[:4] == ["ID", "First name", "Last name", "Company"]
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["First name"], cells["Last name"], cells["Company"]) == ("美玲", "陳", "台灣茶行")
+    assert (cells["Status"], cells["Source"]) == ("QUALIFIED", "REFERRAL")
+    assert cells["Annual revenue"] == "1200000.50" and cells["Employees"] == ""
+    assert cells["Tags"] == "hot" and cells["Owner email"] == rep.email
+    assert [r[2] for r in list_exports.rows(rep, "lead", {"q": ["still"]})] == ["Still New"]
+    assert list_exports.count(rep, "lead", {}) == 2
+
+
+def test_an_exported_lead_file_maps_itself_when_imported_again():
+    from app.services import import_mapping
+
+    mapping = import_mapping.guess("lead", list_exports.header("lead"))
+    assert {"first_name", "last_name", "company", "email", "owner_email", "tags"} <= set(
+        mapping.values()
+    )
+
+
+def test_a_deal_export_follows_the_deal_list_and_its_permissions(team):
+    from decimal import Decimal
+
+    from app.models.sales import OpportunityStage
+    from tests.factories import make_opportunity
+
+    rep = make_user(Role.SALES, team=team)
+    acme = make_customer(rep, name="Acme 股份有限公司")
+    make_opportunity(rep, acme, name="CRM rollout", amount=Decimal("12500.50"))
+    make_opportunity(rep, acme, name="Support renewal", amount=Decimal("300"))
+    make_opportunity(make_user(Role.SALES), name="Outsider's deal")
+
+    header = list_exports.header("opportunity")
+    rows = list(list_exports.rows(rep, "opportunity", {"sort": ["name"]}))
+    assert [row[1] for row in rows] == ["CRM rollout", "Support renewal"]
+    cells = dict(zip(header, rows[0], strict=True))
+    assert cells["Customer"] == "Acme 股份有限公司" and cells["Amount"] == "12500.50"
+    assert cells["Stage"] == OpportunityStage.PROSPECTING.value
+    assert [r[1] for r in list_exports.rows(rep, "opportunity", {"q": ["renewal"]})] == [
+        "Support renewal"
+    ]

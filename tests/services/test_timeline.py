@@ -7,7 +7,14 @@ import pytest
 
 from app.models.identity import Role
 from app.services import timeline
-from tests.factories import make_activity, make_customer, make_team, make_user
+from tests.factories import (
+    make_activity,
+    make_customer,
+    make_order,
+    make_quote,
+    make_team,
+    make_user,
+)
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -130,3 +137,50 @@ def test_a_page_costs_one_query_per_source_however_many_items():
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(items) == 20 and cursor is not None
     assert len(statements) == len(timeline._SOURCES)  # one query a source, not a row
+
+
+def _set_created(record, at):
+    from app.extensions import db
+
+    record.created_at = at
+    db.session.commit()
+
+
+def test_quotes_and_orders_appear_with_status_total_and_links():
+    from app.services import quotes
+
+    rep = make_user(Role.SALES, name="Rita Rep")
+    acme = make_customer(rep, name="Acme")
+    line = {"name": "Widget", "quantity": "1", "unit_price": "100.00", "tax_rate": "0"}
+    quote = make_quote(rep, acme, lines=[line], title="Widgets")
+    quotes.mark_sent(quote, rep)
+    order = quotes.accept(quote, "Carla")
+    _set_created(quote, T0)
+    _set_created(order, T0 + timedelta(hours=1))
+    make_activity(
+        rep, kind="NOTE", subject="Note", customer_id=acme.id, occurred_at=T0 - timedelta(hours=1)
+    )
+    items, _ = timeline.customer_timeline(rep, acme.id)
+    assert [item.kind for item in items] == ["order", "quote", "note"]
+    order_item, quote_item = items[:2]
+    assert order.number in order_item.title and "confirmed" in order_item.title
+    assert "100.00" in order_item.detail and order_item.url.endswith(f"/orders/{order.id}")
+    assert quote.number in quote_item.title and "accepted" in quote_item.title
+    assert quote_item.actor_name == "Rita Rep" and str(quote.id) in quote_item.url
+    assert {"quote", "order"} <= set(timeline.KIND_LABELS)
+
+
+def test_quotes_and_orders_follow_the_readers_rights_and_page_by_cursor():
+    rep = make_user(Role.SALES)
+    other = make_user(Role.SALES)
+    admin = make_user(Role.ADMIN)
+    acme = make_customer(admin, name="Acme")
+    mine = [make_order(admin, acme, owner_id=rep.id) for _ in range(3)]
+    make_order(admin, acme, owner_id=other.id)
+    make_quote(admin, acme, owner_id=other.id)
+    for n, order in enumerate(mine):
+        _set_created(order, T0 + timedelta(minutes=n))
+    first, cursor = timeline.customer_timeline(rep, acme.id, limit=2)
+    rest, end = timeline.customer_timeline(rep, acme.id, before=cursor, limit=2)
+    assert [item.id for item in first + rest] == [o.id for o in reversed(mine)]
+    assert end is None

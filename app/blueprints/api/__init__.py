@@ -15,13 +15,20 @@ def register_api(app: Flask) -> None:
         activities,
         contacts,
         customers,
+        jobs,
         leads,
         opportunities,
+        orders,
         products,
+        quotes,
         teams,
         users,
     )
     from app.extensions import api
 
-    for resource in (users, teams, customers, contacts, activities, leads, products, opportunities):
+    resources = (
+        users, teams, customers, contacts, activities, leads, products, opportunities, quotes,
+        orders, jobs,
+    )  # fmt: skip
+    for resource in resources:
         api.register_blueprint(resource.bp)

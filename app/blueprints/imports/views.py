@@ -123,7 +123,7 @@ def export(entity_type: str):
         abort(404)
     permissions.require(current_user, "read", entity_type)
     args = {key: values for key, values in request.form.lists() if key != "csrf_token"}
-    title = _("Customer export") if entity_type == "customer" else _("Contact export")
+    title = list_exports.title(entity_type)
     job = queues.enqueue(
         export_list, entity_type, args, actor=current_user, title=title, queue_name="reports"
     )

@@ -1,5 +1,5 @@
 """Sales: leads and their conversion, opportunities and the pipeline board, the product
-catalogue and its price books."""
+catalogue and its price books, quotes and orders, targets and the sales dashboard."""
 
 from flask import Blueprint
 from flask_login import login_required
@@ -13,4 +13,14 @@ def _staff_only():
     """Every page here needs a signed-in user; each view checks the record rights."""
 
 
-from app.blueprints.sales import assignment, leads, opportunities, products  # noqa: E402,F401
+from app.blueprints.sales import (  # noqa: E402,F401
+    assignment,
+    dashboard,
+    leads,
+    opportunities,
+    orders,
+    products,
+    quote_documents,
+    quotes,
+    targets,
+)

@@ -102,7 +102,13 @@ def move(pipeline_id: int):
         db.session.rollback()
         return _refused(board_, filters, " ".join(invalid.errors.values()), 422)
     db.session.commit()
+    offer_order = offers_order(before, deal)
     if not wants_fragment():
+        if offer_order:
+            board_url = url_for("sales.board", pipeline_id=board_.id, **filters.as_args())
+            return render_template(
+                "sales/board_dialog_page.html", deal=deal, kind="order", not_now_url=board_url
+            )
         flash(
             _(
                 "%(name)s is now in %(stage)s.",
@@ -116,8 +122,17 @@ def move(pipeline_id: int):
     card = pipeline.Card(deal, deal_customer_name(deal), deal_owner_name(deal))
     return render_template(
         "sales/board_moved.html", card=card, columns=columns, pipeline=board_,
-        filter_args=filters.as_args(), **_labels(),
+        filter_args=filters.as_args(), offer_order=offer_order, deal=deal, **_labels(),
     )  # fmt: skip
+
+
+def offers_order(before, deal: Opportunity) -> bool:
+    """A deal just won: offer to enter its order (to whoever may)."""
+    return (
+        deal.stage is OpportunityStage.CLOSED_WON
+        and before is not OpportunityStage.CLOSED_WON
+        and permissions.can(current_user, "create", "order")
+    )
 
 
 def deal_customer_name(deal: Opportunity) -> str:

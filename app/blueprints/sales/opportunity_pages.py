@@ -8,11 +8,17 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app import permissions
 from app.blueprints.record_forms import save_valid_form
 from app.blueprints.sales import bp
-from app.blueprints.sales.opportunities import _deal_or_404, _labels, _pipeline_or_404
+from app.blueprints.sales.opportunities import (
+    _deal_or_404,
+    _labels,
+    _pipeline_or_404,
+    offers_order,
+)
 from app.blueprints.sales.opportunity_forms import (
     DocumentForm,
     MemberForm,
@@ -25,7 +31,14 @@ from app.extensions import db
 from app.models.customers import Customer
 from app.models.identity import User
 from app.models.sales import OpportunityDocument, Product
-from app.services import opportunities, opportunity_parts, pipeline, record_checks
+from app.services import (
+    opportunities,
+    opportunity_parts,
+    pipeline,
+    quote_lists,
+    quotes,
+    record_checks,
+)
 from app.services.validation import RecordInvalid, StaleRecord
 
 
@@ -42,16 +55,16 @@ def opportunity_show(opportunity_id: int):
         (u.id, u.name) for u in record_checks.assignable_users(current_user, "opportunity")
     ]
     product_form = ProductLineForm()
-    product_form.product_id.choices = (
-        db.session.execute(
+    # SelectChoice, not Rows: WTForms 3.3 reads only tuples and SelectChoice as choices.
+    product_form.product_id.choices = [
+        SelectChoice(product_id, name)
+        for product_id, name in db.session.execute(
             sa.select(Product.id, Product.name)
             .where(Product.is_active.is_(True))
             .order_by(Product.name)
             .limit(500)
         )
-        .tuples()
-        .all()
-    )
+    ]
     lines = opportunity_parts.product_lines(deal)
     return render_template(
         "sales/opportunities_show.html",
@@ -71,6 +84,9 @@ def opportunity_show(opportunity_id: int):
         document_form=DocumentForm(),
         may_edit=may_edit,
         may_delete=permissions.can(current_user, "delete", "opportunity", deal),
+        quotes=quote_lists.quotes_for_opportunity(current_user, deal.id),
+        quote_labels=quotes.STATUS_LABELS,
+        may_quote=permissions.can(current_user, "create", "quote"),
         **_labels(),
     )
 
@@ -140,6 +156,7 @@ def opportunity_stage(opportunity_id: int):
     deal = _deal_or_404(opportunity_id, "edit")
     form = MoveForm()
     if form.validate_on_submit():
+        before = deal.stage
         try:
             pipeline.move_stage(
                 deal, current_user, form.stage.data, form.version.data, form.loss_reason.data
@@ -150,6 +167,11 @@ def opportunity_stage(opportunity_id: int):
             flash(message, "error")
         else:
             db.session.commit()
+            if offers_order(before, deal):
+                return render_template(
+                    "sales/board_dialog_page.html", deal=deal, kind="order",
+                    not_now_url=_show_url(deal, "#stage-history"),
+                )  # fmt: skip
             flash(_("The stage is changed."), "success")
     return redirect(_show_url(deal, "#stage-history"))
 
