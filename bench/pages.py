@@ -79,6 +79,20 @@ def _stage_move() -> dict:
     return {"opportunity_id": deal.id, "stage": target.value, "version": deal.version}
 
 
+def _largest_quote() -> str:
+    """The page of the quote with the most lines (the worst case)."""
+    from app.extensions import db
+    from app.models.orders import QuoteLine
+
+    quote_id = db.session.scalar(
+        sa.select(QuoteLine.quote_id)
+        .group_by(QuoteLine.quote_id)
+        .order_by(sa.func.count().desc(), QuoteLine.quote_id)
+        .limit(1)
+    )
+    return f"/quotes/{quote_id}"
+
+
 PAGES = [
     Page("login", "/login", login=False),
     Page("home", "/"),
@@ -101,4 +115,12 @@ PAGES = [
     Page("opportunities first page", "/opportunities"),
     # A card dragged to the next column: the move, the card and both columns' totals.
     Page("stage move", _board_path, form=_stage_move),
+    Page("quotes first page", "/quotes"),
+    Page("quote page", _largest_quote),
+    Page("orders first page", "/orders"),
+    Page("sales dashboard", "/dashboard"),
+    Page("dashboard pipeline panel", "/dashboard/panels/pipeline"),
+    Page("dashboard won vs target panel", "/dashboard/panels/won_vs_target"),
+    Page("dashboard top deals panel", "/dashboard/panels/top_deals"),
+    Page("dashboard as a rep", "/dashboard/panels/won_vs_target", user="rep"),
 ]

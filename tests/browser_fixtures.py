@@ -52,3 +52,17 @@ def page(browser, live_server):
     tab.set_default_timeout(10_000)
     yield tab
     context.close()
+
+
+def drag(page, card_selector: str, column_selector: str) -> None:
+    """Drag a board card onto a column with real mouse steps (SortableJS in fallback mode
+    follows mouse events)."""
+    card = page.locator(card_selector).bounding_box()
+    column = page.locator(column_selector).bounding_box()
+    page.mouse.move(card["x"] + 20, card["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(card["x"] + 30, card["y"] + 20, steps=5)
+    target_x, target_y = column["x"] + column["width"] / 2, column["y"] + 20
+    page.mouse.move(target_x, target_y, steps=20)
+    page.mouse.move(target_x + 2, target_y + 4, steps=5)
+    page.mouse.up()

@@ -147,8 +147,12 @@ def _apply(quote: Quote, actor, fields: dict, partial: bool) -> None:
         if values.get("opportunity_id")
         else None
     )
-    if not partial and not fields.get("title") and deal is not None:
-        fields = fields | {"title": deal.name}
+    if not partial and deal is not None:
+        # A quote for a deal is addressed to the deal's contact unless told otherwise.
+        if not fields.get("contact_id") and deal.contact_id:
+            _check_links(quote, actor, {"contact_id": deal.contact_id}, values, errors)
+        if not fields.get("title"):
+            fields = fields | {"title": deal.name}
     if not partial or "title" in fields:
         values["title"] = check_text(
             fields, "title", TITLE_LENGTH, errors, gettext("Give the quote a title.")

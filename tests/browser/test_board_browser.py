@@ -7,22 +7,10 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models.identity import Role
 from app.models.sales import Opportunity, OpportunityStage
+from tests.browser_fixtures import drag
 from tests.factories import PASSWORD, make_opportunity, make_user
 
 pytestmark = pytest.mark.browser
-
-
-def _drag(page, card_selector: str, column_selector: str) -> None:
-    """Drag with real mouse steps (SortableJS in fallback mode follows mouse events)."""
-    card = page.locator(card_selector).bounding_box()
-    column = page.locator(column_selector).bounding_box()
-    page.mouse.move(card["x"] + 20, card["y"] + 10)
-    page.mouse.down()
-    page.mouse.move(card["x"] + 30, card["y"] + 20, steps=5)
-    target_x, target_y = column["x"] + column["width"] / 2, column["y"] + 20
-    page.mouse.move(target_x, target_y, steps=20)
-    page.mouse.move(target_x + 2, target_y + 4, steps=5)
-    page.mouse.up()
 
 
 def _stage(deal_id: int) -> OpportunityStage:
@@ -41,18 +29,18 @@ def test_a_rep_drags_a_deal_across_two_stages(page):
     page.goto("/pipeline")
     page.wait_for_function("document.querySelector('.board-cards[data-sortable]') !== null")
 
-    _drag(page, f"#deal-{deal.id} .board-card-customer", "#stage-qualification .board-cards")
+    drag(page, f"#deal-{deal.id} .board-card-customer", "#stage-qualification .board-cards")
     page.locator("#stage-header-qualification .board-count", has_text="1").wait_for()
     page.locator("#stage-header-prospecting .board-count", has_text="0").wait_for()
     assert _stage(deal.id) is OpportunityStage.QUALIFICATION
     assert "200.00" in page.inner_text("#stage-header-qualification")
 
-    _drag(page, f"#deal-{deal.id} .board-card-customer", "#stage-proposal .board-cards")
+    drag(page, f"#deal-{deal.id} .board-card-customer", "#stage-proposal .board-cards")
     page.locator("#stage-header-proposal .board-count", has_text="1").wait_for()
     assert _stage(deal.id) is OpportunityStage.PROPOSAL
     assert page.locator(f"#stage-proposal #deal-{deal.id}").count() == 1
 
-    _drag(page, f"#deal-{deal.id} .board-card-customer", "#stage-closed_lost .board-cards")
+    drag(page, f"#deal-{deal.id} .board-card-customer", "#stage-closed_lost .board-cards")
     page.wait_for_selector("#stage-dialog >> text=Why was the deal lost?")
     assert _stage(deal.id) is OpportunityStage.PROPOSAL
     page.fill("#loss_reason", "Chose a competitor")

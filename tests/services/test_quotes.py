@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 
 from app.extensions import db
+from app.models.customers import Customer
 from app.models.identity import Role
 from app.models.orders import OrderStatus, QuoteStatus
 from app.permissions import PermissionDenied
-from app.services import opportunity_parts, price_books, quotes
+from app.services import opportunities, opportunity_parts, price_books, quotes
 from app.services.validation import RecordInvalid
 from tests.factories import (
     make_contact,
@@ -126,6 +127,10 @@ def test_a_quote_for_a_deal_belongs_to_its_customer_and_starts_with_its_products
         (Decimal("4"), Decimal("250.00"))
     ]
     assert quote.total == Decimal("1000.00")
+    assert quote.contact_id is None  # the deal has none
+    contact = make_contact(rep, customer=db.session.get(Customer, deal.customer_id))
+    opportunities.update_opportunity(deal, rep, deal.version, contact_id=contact.id)
+    assert quotes.create_quote(rep, opportunity_id=deal.id).contact_id == contact.id
     other = make_customer(rep)
     with pytest.raises(RecordInvalid) as refused:
         quotes.create_quote(rep, customer_id=other.id, opportunity_id=deal.id)
