@@ -86,6 +86,11 @@ class Config:
     RAPPORT_QUOTE_VALIDITY_DAYS = int(os.environ.get("RAPPORT_QUOTE_VALIDITY_DAYS", "30"))
     RAPPORT_QUOTE_TERMS = os.environ.get("RAPPORT_QUOTE_TERMS", "").replace("\\n", "\n")
 
+    # Accept/decline posts per client address on the customer portal's quote pages.
+    RAPPORT_PORTAL_RATE_LIMIT = os.environ.get(
+        "RAPPORT_PORTAL_RATE_LIMIT", "10 per minute; 100 per hour"
+    )
+
     API_TITLE = "Rapport API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

@@ -139,7 +139,9 @@ def _form_data(app, page) -> dict | None:
             db.session.remove()
 
 
-def measure(scale: str, requests: int, workdir: str, reuse: bool) -> dict[str, dict]:
+def measure(
+    scale: str, requests: int, workdir: str, reuse: bool, only: str = ""
+) -> dict[str, dict]:
     app = _build_app(scale, workdir, reuse)
     from app.extensions import db
 
@@ -147,6 +149,8 @@ def measure(scale: str, requests: int, workdir: str, reuse: bool) -> dict[str, d
     with app.app_context():
         log = StatementLog(db.engine)
     for page in PAGES:
+        if only and not any(word.strip() in page.name for word in only.split(",")):
+            continue
         path = _resolve(app, page)
         if path is None:
             print(f"  skipped {page.name}: no such page in this build", file=sys.stderr)
@@ -188,10 +192,16 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="Use an already seeded BENCH_DATABASE_URL."
     )
+    parser.add_argument(
+        "--pages", default="", help="Only pages whose name contains one of these (a,b)."
+    )
     args = parser.parse_args()
     scales = args.scales.split(",")
     with tempfile.TemporaryDirectory() as workdir:
-        figures = {scale: measure(scale, args.requests, workdir, args.reuse) for scale in scales}
+        figures = {
+            scale: measure(scale, args.requests, workdir, args.reuse, args.pages)
+            for scale in scales
+        }
     print(f"raw = median of {RAW_REPEATS} re-runs of one request's statements")
     header = f"{'page':<22}" + "".join(
         f"{scale + ' p50':>12}{'p95':>10}{'queries':>8}{'rows':>5}{'raw':>9}{'page/raw':>9}"

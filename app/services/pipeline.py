@@ -241,7 +241,8 @@ def column_totals(
     )
     amount = sa.type_coerce(sa.func.sum(Opportunity.amount), sa.Numeric(18, 2))
     totals = {}
-    for closed in (False, True):
+    kinds = (False, True) if stages is None else sorted({stage.is_closed for stage in stages})
+    for closed in kinds:
         query = (
             sa.select(Opportunity.stage, sa.func.count(), amount, weighted)
             .where(*_board_where(actor, pipeline, filters, closed))
@@ -300,16 +301,19 @@ def column_cards(
     return [Card(row, row.customer_name, row.owner_name or "") for row in db.session.execute(query)]
 
 
-def board(actor, pipeline: Pipeline, filters: BoardFilters, stages=None) -> list[Column]:
+def board(
+    actor, pipeline: Pipeline, filters: BoardFilters, stages=None, with_cards: bool = True
+) -> list[Column]:
     """The board's columns in pipeline order (only `stages` when given): one query for
-    every column's totals and one per column for its cards."""
+    every column's totals and, `with_cards`, one per column for its cards (a move answers
+    with the columns' headers only)."""
     permissions.require(actor, "read", "opportunity")
     wanted = [row.stage for row in pipeline.stages if stages is None or row.stage in stages]
     totals = column_totals(actor, pipeline, filters, wanted)
     columns = []
     for stage in wanted:
         count, amount, weighted = totals.get(stage, (0, Decimal("0.00"), Decimal("0.00")))
-        cards = column_cards(actor, pipeline, filters, stage) if count else []
+        cards = column_cards(actor, pipeline, filters, stage) if count and with_cards else []
         columns.append(Column(stage, str(STAGE_LABELS[stage]), cards, count, amount, weighted))
     return columns
 

@@ -101,9 +101,9 @@ def move(pipeline_id: int):
     except RecordInvalid as invalid:
         db.session.rollback()
         return _refused(board_, filters, " ".join(invalid.errors.values()), 422)
-    db.session.commit()
     offer_order = offers_order(before, deal)
     if not wants_fragment():
+        db.session.commit()
         if offer_order:
             board_url = url_for("sales.board", pipeline_id=board_.id, **filters.as_args())
             return render_template(
@@ -118,12 +118,16 @@ def move(pipeline_id: int):
             "success",
         )
         return redirect(url_for("sales.board", pipeline_id=board_.id, **filters.as_args()))
-    columns = pipeline.board(current_user, board_, filters, {before, deal.stage})
+    columns = pipeline.board(current_user, board_, filters, {before, deal.stage}, with_cards=False)
     card = pipeline.Card(deal, deal_customer_name(deal), deal_owner_name(deal))
-    return render_template(
+    # Drawn before the commit, from what the session holds (after it, the deal, the user
+    # and the pipeline would each be read again); a failed commit still answers an error.
+    html = render_template(
         "sales/board_moved.html", card=card, columns=columns, pipeline=board_,
         filter_args=filters.as_args(), offer_order=offer_order, deal=deal, **_labels(),
     )  # fmt: skip
+    db.session.commit()
+    return html
 
 
 def offers_order(before, deal: Opportunity) -> bool:
