@@ -97,5 +97,32 @@ def serve(host: str, port: int) -> None:
     serve_embedded(current_app._get_current_object(), host=host, port=port)
 
 
+@rapport.command("ingest-email")
+def ingest_email() -> None:
+    """Take in one email from stdin as a ticket or a reply (for an MTA pipe).
+
+    Exits 0 when handled, auto-replies and loops included (they are ignored); 65
+    (EX_DATAERR: the mail server bounces it) when the input is not an email, 75
+    (EX_TEMPFAIL: the mail server retries later) when it could not be stored now."""
+    import sys
+
+    from app.services import ticket_mail
+
+    raw = sys.stdin.buffer.read()
+    set_actor(db.session, None, source="email")
+    try:
+        result = ticket_mail.ingest(raw)
+        db.session.commit()
+    except ticket_mail.MailUnreadable as error:
+        db.session.rollback()
+        click.echo(f"Not an email: {error}", err=True)
+        sys.exit(65)
+    except Exception as error:  # the database or Redis is down: let the MTA try again
+        db.session.rollback()
+        click.echo(f"Could not take the email in now: {error}", err=True)
+        sys.exit(75)
+    click.echo(f"{result.action} {result.ticket_id or ''} {result.reason}".strip())
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(rapport)

@@ -91,6 +91,27 @@ class Config:
         "RAPPORT_PORTAL_RATE_LIMIT", "10 per minute; 100 per hour"
     )
 
+    # The service desk's email channel. Replies to customers go out From this address with
+    # Reply-To "support+T-000123@rapport.local" (plus addressing: the mail server must
+    # deliver support+anything@ to the support mailbox), so an answer threads onto its ticket.
+    # Incoming mail arrives through `flask rapport ingest-email < message.eml` (an MTA pipe)
+    # or by IMAP polling every 2 minutes (only when RAPPORT_IMAP_HOST is set).
+    RAPPORT_SUPPORT_ADDRESS = os.environ.get(
+        "RAPPORT_SUPPORT_ADDRESS", "Rapport Support <support@rapport.local>"
+    )
+    RAPPORT_IMAP_HOST = os.environ.get("RAPPORT_IMAP_HOST", "")
+    RAPPORT_IMAP_PORT = int(os.environ.get("RAPPORT_IMAP_PORT", "993"))
+    RAPPORT_IMAP_USER = os.environ.get("RAPPORT_IMAP_USER", "")
+    RAPPORT_IMAP_PASSWORD = os.environ.get("RAPPORT_IMAP_PASSWORD", "")
+    RAPPORT_IMAP_FOLDER = os.environ.get("RAPPORT_IMAP_FOLDER", "INBOX")
+    RAPPORT_IMAP_SSL = _bool("RAPPORT_IMAP_SSL", True)
+    # The team whose queue gets tickets opened by email (its name; empty: no team).
+    RAPPORT_SUPPORT_TEAM = os.environ.get("RAPPORT_SUPPORT_TEAM", "")
+    # Mail loop guard: more messages than this from one sender within the window (seconds)
+    # are taken as a loop and ignored until the window passes.
+    RAPPORT_MAIL_LOOP_LIMIT = int(os.environ.get("RAPPORT_MAIL_LOOP_LIMIT", "20"))
+    RAPPORT_MAIL_LOOP_WINDOW = int(os.environ.get("RAPPORT_MAIL_LOOP_WINDOW", "600"))
+
     API_TITLE = "Rapport API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

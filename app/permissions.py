@@ -44,6 +44,9 @@ class Entity:
     name: str
     label: str  # lazy_gettext, so templates show it in the user's language
     owner_column: str = "owner_id"
+    # Records that sit in a team's queue (tickets): with the TEAM scope, a record of the
+    # user's team, or an unassigned one in no team's queue, is theirs to work too.
+    team_column: str = ""
 
 
 def _scopes(read: str, create: str, edit: str, delete: str) -> dict[str, Scope]:
@@ -149,6 +152,48 @@ register_entity(
         Role.SUPPORT: _ADMIN_ONLY,
     },
 )
+# Tickets: the assignee is the owner. Agents work their team's queue; sales reps read
+# their team's tickets (their customers' problems) and may log one.
+register_entity(
+    Entity("ticket", _l("Tickets"), team_column="team_id"),
+    {
+        Role.MANAGER: _scopes("team", "all", "team", "team"),
+        Role.SUPPORT: _scopes("team", "all", "team", "none"),
+        Role.SALES: _scopes("team", "all", "own", "none"),
+        Role.MARKETING: _scopes("none", "none", "none", "none"),
+    },
+)
+# The knowledge base: everyone reads it, agents and managers write it.
+register_entity(
+    Entity("kb_article", _l("Knowledge base")),
+    {
+        Role.MANAGER: _scopes("all", "all", "all", "all"),
+        Role.SUPPORT: _scopes("all", "all", "all", "own"),
+        Role.SALES: _scopes("all", "none", "none", "none"),
+        Role.MARKETING: _scopes("all", "all", "own", "own"),
+    },
+)
+# Service settings (categories, SLA policies, calendars): managers keep them.
+register_entity(Entity("service_settings", _l("Service settings"), owner_column=""), _CATALOGUE)
+# Customer portal accounts, and survey answers.
+register_entity(
+    Entity("portal_user", _l("Portal accounts"), owner_column=""),
+    {
+        Role.MANAGER: _scopes("all", "all", "all", "all"),
+        Role.SUPPORT: _scopes("all", "all", "all", "none"),
+        Role.SALES: _scopes("all", "none", "none", "none"),
+        Role.MARKETING: _ADMIN_ONLY,
+    },
+)
+register_entity(
+    Entity("survey", _l("Satisfaction surveys"), owner_column=""),
+    {
+        Role.MANAGER: _scopes("all", "all", "all", "all"),
+        Role.SUPPORT: _scopes("all", "none", "none", "none"),
+        Role.SALES: _scopes("all", "none", "none", "none"),
+        Role.MARKETING: _scopes("all", "all", "none", "none"),
+    },
+)
 register_entity(Entity("pipeline", _l("Pipelines"), owner_column=""), _CATALOGUE)
 register_entity(Entity("product", _l("Products"), owner_column=""), _CATALOGUE)
 register_entity(Entity("price_book", _l("Price books"), owner_column=""), _CATALOGUE)
@@ -209,7 +254,16 @@ def can(user, action: str, entity: str, record=None) -> bool:
     owner_id = _owner_id(entity, record)
     if owner_id == user.id:
         return True
-    if scope is Scope.TEAM and owner_id is not None and user.team_id is not None:
+    if scope is not Scope.TEAM:
+        return False
+    team_column = ENTITIES[entity].team_column
+    if team_column:
+        team_id = getattr(record, team_column, None)
+        if (team_id is not None and team_id == user.team_id) or (
+            team_id is None and owner_id is None
+        ):
+            return True
+    if owner_id is not None and user.team_id is not None:
         owner = db.session.get(User, owner_id)
         return owner is not None and owner.team_id == user.team_id
     return False
@@ -221,16 +275,24 @@ def require(user, action: str, entity: str, record=None) -> None:
         raise PermissionDenied()
 
 
-def visible(user, entity: str, owner_column, action: str = "read"):
-    """A WHERE clause keeping only rows of `entity` that `user` may `action`."""
+def visible(user, entity: str, owner_column, action: str = "read", team_column=None):
+    """A WHERE clause keeping only rows of `entity` that `user` may `action`; for entities
+    kept in team queues, pass the model's `team_column` too (see Entity.team_column)."""
     scope = scope_for(user, entity, action)
     if scope is Scope.ALL:
         return sa.true()
     if scope is Scope.NONE:
         return sa.false()
-    if scope is Scope.TEAM and user.team_id is not None:
-        team = sa.select(User.id).where(User.team_id == user.team_id)
-        return sa.or_(owner_column == user.id, owner_column.in_(team))
+    if scope is Scope.TEAM:
+        allowed = [owner_column == user.id]
+        if user.team_id is not None:
+            team = sa.select(User.id).where(User.team_id == user.team_id)
+            allowed.append(owner_column.in_(team))
+        if team_column is not None:
+            allowed.append(sa.and_(team_column.is_(None), owner_column.is_(None)))
+            if user.team_id is not None:
+                allowed.append(team_column == user.team_id)
+        return sa.or_(*allowed)
     return owner_column == user.id
 
 

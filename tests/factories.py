@@ -165,3 +165,16 @@ def make_order(owner: User, customer=None, lines=(), **fields):
         orders.add_line(order, owner, **line)
     db.session.commit()
     return order
+
+
+def make_ticket(actor: User | None = None, contact=None, **fields):
+    """A ticket logged by `actor` (a new support agent by default), or sent by `contact`
+    when actor is None."""
+    from app.services import tickets
+
+    if actor is None and contact is None:
+        actor = make_user(Role.SUPPORT)
+    fields.setdefault("subject", f"Ticket {next(_seq)}")
+    ticket = tickets.create_ticket(actor, by_contact=contact, **fields)
+    db.session.commit()
+    return ticket

@@ -29,3 +29,23 @@ def test_seed_command_prints_the_admin_login(app, db):
     assert "users: 13" in result.output and "admin@example.com" in result.output
     again = app.test_cli_runner().invoke(args=["rapport", "seed"])
     assert again.exit_code != 0 and "already has users" in again.output
+
+
+def test_ingest_email_takes_a_message_from_stdin_for_an_mta_pipe(app, db):
+    from app.models.service import Ticket
+    from tests.services.test_ticket_mail import email
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["rapport", "ingest-email"], input=email(subject="Help"))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("created")
+    db.session.expire_all()
+    assert db.session.execute(sa.select(Ticket.subject)).scalar_one() == "Help"
+
+    auto = email(subject="Away", Auto_Submitted="auto-replied")
+    ignored = runner.invoke(args=["rapport", "ingest-email"], input=auto)
+    assert ignored.exit_code == 0 and ignored.output.startswith("ignored")
+
+    garbage = runner.invoke(args=["rapport", "ingest-email"], input=b"not an email")
+    assert garbage.exit_code == 65 and "Not an email" in garbage.output
+    assert db.session.execute(sa.select(sa.func.count(Ticket.id))).scalar_one() == 1

@@ -29,7 +29,7 @@ def test_migrations_match_the_models():
         assert compare_metadata(context, db.metadata) == []
 
 
-SEARCHED_TABLES = ("customers", "contacts", "leads", "opportunities")
+SEARCHED_TABLES = ("customers", "contacts", "leads", "opportunities", "tickets", "kb_articles")
 
 
 def test_every_searched_table_keeps_its_search_index_in_step():

@@ -1,9 +1,16 @@
 """Every periodic job, registered in one place for RQ's cron scheduler."""
 
-from app.jobs import grading, maintenance, reminders
+from flask import current_app
+
+from app.jobs import grading, maintenance, reminders, sla, ticket_mail
 
 
 def register_periodic_jobs(scheduler) -> None:
     scheduler.register(maintenance.purge_old_exports, "default", cron="17 3 * * *")
     scheduler.register(reminders.send_due_reminders, "default", cron="*/5 * * * *")
     scheduler.register(grading.recompute_abc_classes, "default", cron="40 2 * * *")
+    scheduler.register(sla.check_sla, "default", cron="*/5 * * * *")
+    # Support mail is polled only where a mailbox is configured (an MTA may pipe it to
+    # `flask rapport ingest-email` instead).
+    if current_app.config.get("RAPPORT_IMAP_HOST"):
+        scheduler.register(ticket_mail.poll_imap, "mail", cron="*/2 * * * *")

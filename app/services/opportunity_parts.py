@@ -5,12 +5,9 @@ stored outside the web root under random names).
 
 from __future__ import annotations
 
-import os
-import secrets
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext
 
 from app import permissions
@@ -23,29 +20,13 @@ from app.models.sales import (
     OpportunityProduct,
     Product,
 )
+from app.services import uploads
 from app.services.opportunities import check_version, flush_versioned
 from app.services.validation import RecordInvalid
 
 MAX_DOCUMENT_SIZE = 10 * 1024 * 1024
-# Extension -> (content type, the first bytes a real file of that kind starts with; None
-# for plain text, which must decode as UTF-8 and hold no NUL byte).
-DOCUMENT_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
-    "pdf": ("application/pdf", (b"%PDF-",)),
-    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    "docx": (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        (b"PK\x03\x04",),
-    ),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
-    "pptx": (
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        (b"PK\x03\x04",),
-    ),
-    "txt": ("text/plain; charset=utf-8", None),
-    "csv": ("text/csv; charset=utf-8", None),
-}
+DOCUMENT_TYPES = uploads.DOCUMENT_TYPES
+DOCUMENTS_FOLDER = "documents"
 
 
 def members_of(opportunity: Opportunity) -> list[tuple[OpportunityMember, str]]:
@@ -177,58 +158,21 @@ def documents_of(opportunity: Opportunity) -> list[OpportunityDocument]:
     )
 
 
-def _documents_dir() -> str:
-    path = os.path.join(current_app.instance_path, "documents")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 def document_path(document: OpportunityDocument) -> str:
-    return os.path.join(_documents_dir(), document.stored_name)
-
-
-def _looks_like(head: bytes, signatures) -> bool:
-    if signatures is not None:
-        return any(head.startswith(signature) for signature in signatures)
-    if b"\x00" in head:
-        return False
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return error.start >= len(head) - 3  # a character cut by the sniffing window
-    return True
+    return uploads.stored_path(DOCUMENTS_FOLDER, document.stored_name)
 
 
 def save_document(opportunity: Opportunity, actor, filename: str, stream) -> OpportunityDocument:
     """Store an upload if its extension is allowed, its first bytes match that extension
     and it is at most MAX_DOCUMENT_SIZE; RecordInvalid otherwise."""
     permissions.require(actor, "edit", "opportunity", opportunity)
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()[:255]
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    allowed = ", ".join(sorted(DOCUMENT_TYPES))
-    if extension not in DOCUMENT_TYPES:
-        raise RecordInvalid(
-            {"file": gettext("Upload one of these kinds of file: %(kinds)s.", kinds=allowed)}
-        )
-    content = stream.read(MAX_DOCUMENT_SIZE + 1)
-    if len(content) > MAX_DOCUMENT_SIZE:
-        raise RecordInvalid({"file": gettext("Upload a file of at most 10 MB.")})
-    if not content:
-        raise RecordInvalid({"file": gettext("The file is empty.")})
-    content_type, signatures = DOCUMENT_TYPES[extension]
-    if not _looks_like(content[:4096], signatures):
-        raise RecordInvalid(
-            {"file": gettext("This file is not really a .%(kind)s file.", kind=extension)}
-        )
-    stored_name = secrets.token_hex(32)
-    with open(os.path.join(_documents_dir(), stored_name), "xb") as out:
-        out.write(content)
+    checked = uploads.check_upload(filename, stream, DOCUMENT_TYPES, MAX_DOCUMENT_SIZE)
     document = OpportunityDocument(
         opportunity_id=opportunity.id,
-        filename=name,
-        stored_name=stored_name,
-        content_type=content_type,
-        size=len(content),
+        filename=checked.filename,
+        stored_name=uploads.store(DOCUMENTS_FOLDER, checked.content),
+        content_type=checked.content_type,
+        size=checked.size,
         uploaded_by_id=actor.id,
     )
     db.session.add(document)
@@ -241,8 +185,6 @@ def delete_document(opportunity: Opportunity, actor, document_id: int) -> None:
     document = db.session.get(OpportunityDocument, document_id)
     if document is None or document.opportunity_id != opportunity.id:
         return
-    path = document_path(document)
     db.session.delete(document)
     db.session.flush()
-    if os.path.exists(path):
-        os.remove(path)
+    uploads.remove(DOCUMENTS_FOLDER, document.stored_name)

@@ -271,3 +271,52 @@ def _orders(actor, customer_id: int, before: Cursor | None, limit: int):
 
 
 register_source("orders", _orders)
+
+
+KIND_LABELS["ticket"] = _l("Ticket")
+
+
+def _tickets(actor, customer_id: int, before: Cursor | None, limit: int):
+    """Each ticket, when it was opened, with where it stands now (and when it was solved)."""
+    from app.models.service import Ticket
+    from app.services.tickets import PRIORITY_LABELS, STATUS_LABELS
+    from app.templating import datetime_
+
+    query = (
+        sa.select(Ticket, User.name)
+        .outerjoin(User, User.id == Ticket.created_by_id)
+        .where(
+            Ticket.customer_id == customer_id,
+            permissions.visible(actor, "ticket", Ticket.owner_id, team_column=Ticket.team_id),
+            keyset_clause(before, "tickets", Ticket.created_at, Ticket.id),
+        )
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    items = []
+    for ticket, opened_by in db.session.execute(query):
+        detail = gettext("Priority: %(priority)s", priority=str(PRIORITY_LABELS[ticket.priority]))
+        if ticket.resolved_at is not None:
+            when = datetime_(ticket.resolved_at, "short")
+            detail += " · " + gettext("resolved %(when)s", when=when)
+        items.append(
+            TimelineItem(
+                at=ticket.created_at,
+                kind="ticket",
+                title=gettext(
+                    "Ticket %(number)s: %(subject)s (%(status)s)",
+                    number=ticket.number,
+                    subject=ticket.subject,
+                    status=str(STATUS_LABELS[ticket.status]).lower(),
+                ),
+                detail=detail,
+                url=url_for("service.ticket_show", ticket_id=ticket.id),
+                actor_name=opened_by or "",
+                source="tickets",
+                id=ticket.id,
+            )
+        )
+    return items
+
+
+register_source("tickets", _tickets)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models.identity import ApiToken, Role
-from app.services import price_books
+from app.services import kb, price_books
 from tests.api.conftest import api_operations
 from tests.factories import (
     make_activity,
@@ -19,6 +19,7 @@ from tests.factories import (
     make_product,
     make_quote,
     make_team,
+    make_ticket,
     make_user,
 )
 
@@ -58,7 +59,10 @@ def test_no_response_carries_a_secret(app, client, token_for, worker):
         "opportunity_id": make_opportunity(admin, customer).id,
         "quote_id": make_quote(admin, customer).id,
         "order_id": make_order(admin, customer).id,
+        "ticket_id": make_ticket(admin, customer_id=customer.id).id,
+        "article_id": kb.create_article(admin, title="Reset a password", body="Steps").id,
     }
+    db.session.commit()
     rendering = client.post(f"/api/v1/quotes/{ids['quote_id']}/pdf", headers=headers)
     ids["job_id"] = rendering.get_json()["job_id"]
     worker()

@@ -14,6 +14,15 @@ def test_periodic_jobs_are_registered_with_rqs_cron_scheduler():
     register_periodic_jobs(scheduler)
     names = {job.func_name for job in scheduler.get_jobs()}
     assert "app.jobs.maintenance.purge_old_exports" in names
+    assert "app.jobs.sla.check_sla" in names
+    assert "app.jobs.ticket_mail.poll_imap" not in names  # no mailbox configured
+
+
+def test_support_mail_is_polled_when_a_mailbox_is_configured(app, monkeypatch):
+    monkeypatch.setitem(app.config, "RAPPORT_IMAP_HOST", "imap.example.com")
+    scheduler = CronScheduler(connection=queues.connection())
+    register_periodic_jobs(scheduler)
+    assert "app.jobs.ticket_mail.poll_imap" in {job.func_name for job in scheduler.get_jobs()}
 
 
 def test_purge_removes_only_old_exports(worker):

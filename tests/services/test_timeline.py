@@ -184,3 +184,25 @@ def test_quotes_and_orders_follow_the_readers_rights_and_page_by_cursor():
     rest, end = timeline.customer_timeline(rep, acme.id, before=cursor, limit=2)
     assert [item.id for item in first + rest] == [o.id for o in reversed(mine)]
     assert end is None
+
+
+def test_tickets_appear_with_their_status_only_for_those_who_may_read_them():
+    from app.services import tickets
+    from tests.factories import make_ticket
+
+    support, other_team = make_team("Support"), make_team("Elsewhere")
+    agent = make_user(Role.SUPPORT, team=support, name="Amy Agent")
+    outsider = make_user(Role.SUPPORT, team=other_team)
+    acme = make_customer(agent, name="Acme")
+    ticket = make_ticket(agent, subject="Printer jams", customer_id=acme.id)
+    tickets.set_status(ticket, agent, "RESOLVED")
+    make_ticket(agent, subject="Elsewhere")
+    items, _ = timeline.customer_timeline(agent, acme.id)
+    (item,) = [item for item in items if item.source == "tickets"]
+    assert item.kind == "ticket" and item.actor_name == "Amy Agent"
+    assert ticket.number in item.title and "Printer jams" in item.title
+    assert "resolved" in item.title and "resolved" in item.detail
+    assert item.url.endswith(f"/tickets/{ticket.id}") and "ticket" in timeline.KIND_LABELS
+    assert [
+        i for i in timeline.customer_timeline(outsider, acme.id)[0] if i.source == "tickets"
+    ] == []

@@ -16,19 +16,21 @@ def register_api(app: Flask) -> None:
         contacts,
         customers,
         jobs,
+        kb,
         leads,
         opportunities,
         orders,
         products,
         quotes,
         teams,
+        tickets,
         users,
     )
     from app.extensions import api
 
     resources = (
         users, teams, customers, contacts, activities, leads, products, opportunities, quotes,
-        orders, jobs,
+        orders, tickets, kb, jobs,
     )  # fmt: skip
     for resource in resources:
         api.register_blueprint(resource.bp)
