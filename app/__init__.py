@@ -65,7 +65,7 @@ def _init_extensions(app: Flask) -> None:
 
     # Modules that plug into others at import: orders count as revenue in ABC grading; the
     # SLA clock, assignment rules and the email channel listen to ticket events.
-    from app.services import orders, sla, ticket_assignment, ticket_mail  # noqa: F401
+    from app.services import orders, sla, surveys, ticket_assignment, ticket_mail  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
@@ -112,10 +112,18 @@ def _select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI and jobs: force_locale() picks the language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.blueprint == "portal":  # customers: their own choice, never a colleague's
+        from app.blueprints.portal.session import portal_locale
+
+        return portal_locale() or _browser_locale()
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
         return session["locale"]
+    return _browser_locale()
+
+
+def _browser_locale() -> str:
     best = request.accept_languages.best_match(["en", "zh-TW", "zh-Hant", "zh-HK", "zh"])
     return "zh_Hant" if best and best.startswith("zh") else "en"
 

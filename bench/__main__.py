@@ -96,10 +96,13 @@ def _build_app(scale: str, workdir: str, reuse: bool):
 
 
 def _credentials(page) -> dict:
-    if page.user == "rep":
+    if page.user in ("rep", "agent"):
         from app.services.demo import DEMO_PASSWORD
 
-        return {"email": "user5@example.com", "password": DEMO_PASSWORD}
+        # user5 sells in the first sales team; user8 is a support agent of the
+        # "Customer Support" team at every scale (see app.services.demo).
+        email = "user5@example.com" if page.user == "rep" else "user8@example.com"
+        return {"email": email, "password": DEMO_PASSWORD}
     return {"email": "admin@example.com", "password": ADMIN_PASSWORD}
 
 

@@ -14,8 +14,9 @@ class Page(NamedTuple):
     name: str
     path: str | Callable[[], str]
     login: bool = True
-    # Who signs in: the administrator (sees everything), or a seeded sales rep whose
-    # lists are permission-filtered and who has tasks of their own.
+    # Who signs in: the administrator (sees everything), a seeded sales rep ("rep") whose
+    # lists are permission-filtered and who has tasks of their own, or a seeded support
+    # agent ("agent") with tickets of their own.
     user: str = "admin"
     # A POST (sent as htmx sends it) when given: the form data, read afresh before each
     # request (outside the timed part) since a post changes what the next one must send.
@@ -93,6 +94,20 @@ def _largest_quote() -> str:
     return f"/quotes/{quote_id}"
 
 
+def _busiest_ticket() -> str:
+    """The page of the ticket with the most comments (the worst case)."""
+    from app.extensions import db
+    from app.models.service import TicketComment
+
+    ticket_id = db.session.scalar(
+        sa.select(TicketComment.ticket_id)
+        .group_by(TicketComment.ticket_id)
+        .order_by(sa.func.count().desc(), TicketComment.ticket_id)
+        .limit(1)
+    )
+    return f"/tickets/{ticket_id}"
+
+
 PAGES = [
     Page("login", "/login", login=False),
     Page("home", "/"),
@@ -128,4 +143,11 @@ PAGES = [
     Page("kb search", "/kb?q=password"),
     Page("kb search 2ch", "/kb?q=%E5%AF%86%E7%A2%BC"),  # 密碼
     Page("kb search as a rep", "/kb?q=invoice", user="rep"),
+    # The service desk (queues and the ticket page p95 under 50 ms): an agent's own
+    # queue, the team's unassigned and soon-breaching tickets, everything as the admin.
+    Page("tickets queue mine", "/tickets?view=mine", user="agent"),
+    Page("tickets queue unassigned", "/tickets?view=unassigned", user="agent"),
+    Page("tickets queue breaching", "/tickets?view=breaching", user="agent"),
+    Page("tickets queue all", "/tickets?view=all"),
+    Page("ticket page", _busiest_ticket),
 ]

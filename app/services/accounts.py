@@ -65,7 +65,9 @@ def _failure_keys(email: str, ip: str | None) -> list[tuple[str, int]]:
     return keys
 
 
-def _is_throttled(keys) -> bool:
+def is_throttled(keys) -> bool:
+    """Whether any (Redis key, limit) pair has reached its limit of recent failures (staff
+    and portal sign-ins keep their own keys)."""
     redis = queues.connection()
     counts = redis.mget([key for key, _ in keys])
     return any(
@@ -74,7 +76,8 @@ def _is_throttled(keys) -> bool:
     )
 
 
-def _record_failure(keys) -> None:
+def record_failure(keys) -> None:
+    """Count one failed sign-in under each key, for LOGIN_FAILURE_WINDOW seconds."""
     window = current_app.config["LOGIN_FAILURE_WINDOW"]
     pipe = queues.connection().pipeline()
     for key, _ in keys:
@@ -88,7 +91,7 @@ def authenticate(email: str, password: str, ip: str | None) -> User:
     """The active user with these credentials, or SignInRefused with one generic message."""
     email = normalise_email(email)
     keys = _failure_keys(email, ip)
-    if _is_throttled(keys):
+    if is_throttled(keys):
         raise SignInRefused("Too many failed sign-in attempts. Try again later.")
     user = db.session.execute(sa.select(User).where(User.email == email)).scalar_one_or_none()
     if user is None or not user.password_hash:
@@ -97,7 +100,7 @@ def authenticate(email: str, password: str, ip: str | None) -> User:
     else:
         ok = user.check_password(password or "") and user.is_active
     if not ok:
-        _record_failure(keys)
+        record_failure(keys)
         raise SignInRefused("Invalid email or password.")
     queues.connection().delete(keys[0][0])
     user.last_login_at = utcnow()

@@ -20,6 +20,7 @@ from app.services.demo_leads import seed_leads
 from app.services.demo_opportunities import seed_opportunities
 from app.services.demo_products import seed_products
 from app.services.demo_quotes import seed_quotes
+from app.services.demo_service import seed_service
 
 DEMO_PASSWORD = "rapport-demo-1"  # noqa: S105 - only for seeded demo staff
 SCALES = {
@@ -32,6 +33,8 @@ SCALES = {
         "opportunities": 120,
         "quotes": 60,
         "orders": 80,
+        "tickets": 300,
+        "ticket_comments": 900,
     },
     "large": {
         "users": 300,
@@ -42,6 +45,8 @@ SCALES = {
         "opportunities": 50_000,
         "quotes": 20_000,
         "orders": 20_000,
+        "tickets": 100_000,
+        "ticket_comments": 300_000,
     },
 }
 
@@ -112,6 +117,8 @@ SEEDERS: list[Callable[[SeedContext], dict]] = [
     seed_products,
     seed_opportunities,
     seed_quotes,
+    # Last, so the sales data stays what it was before the service desk came.
+    seed_service,
 ]
 
 

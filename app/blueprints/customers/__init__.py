@@ -13,4 +13,5 @@ def _staff_only():
     """Every page here needs a signed-in user; each view checks the record rights."""
 
 
+import app.blueprints.customers.portal_invites  # noqa: E402,F401
 from app.blueprints.customers import contacts, customers, merge, saved_views  # noqa: E402,F401

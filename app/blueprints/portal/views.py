@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 
 from app.audit import Actor, set_actor
 from app.blueprints.portal import bp
-from app.blueprints.portal.forms import AcceptForm, DeclineForm
+from app.blueprints.portal.forms import AcceptForm, DeclineForm, LanguageForm
+from app.blueprints.portal.session import current_portal_user
 from app.extensions import db, limiter
 from app.models.orders import Order, Quote, QuoteStatus
 from app.services import quotes
@@ -28,6 +29,15 @@ def _rate_limit() -> str:
 def _portal_actor():
     """Changes made here are the customer's, not a signed-in colleague's."""
     set_actor(db.session, None, source="portal", ip=request.remote_addr)
+    portal_user = current_portal_user()
+    if portal_user is not None:
+        label = f"portal:{portal_user.email}"
+        db.session.info["actor"] = Actor(label=label, source="portal", ip=request.remote_addr)
+
+
+@bp.context_processor
+def _portal_context():
+    return {"portal_user": current_portal_user(), "language_form": LanguageForm(formdata=None)}
 
 
 @bp.after_request
@@ -39,6 +49,9 @@ def _private(response):
 
 @bp.errorhandler(404)
 def _not_found(error):
+    if "token" not in (request.view_args or {}):
+        text = _("There is nothing here, or it is not yours to see.")
+        return _message(_("Page not found"), text, 404)
     return _message(
         _("Quote not found"),
         _("This link is not valid. Please use the link from the email you received."),
