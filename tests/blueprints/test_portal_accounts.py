@@ -12,12 +12,13 @@ from app.extensions import db
 from app.models.identity import Role
 from app.models.service import ArticleVisibility, PortalUser, Ticket, TicketComment, TicketStatus
 from app.services import quotes, tickets
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, htmx_post
 from tests.factories import make_contact, make_customer, make_user
 from tests.portal_setup import (
     PORTAL_PASSWORD,
     make_article,
     make_company,
+    make_portal_user,
     portal_login,
     staff,
 )
@@ -268,3 +269,34 @@ def test_a_staff_users_language_does_not_decide_the_portals(client, login):
     login(agent)
     page = client.get("/portal/login", headers={"Accept-Language": "en"})
     assert 'lang="en"' in page.get_data(as_text=True)
+
+
+def test_staff_make_a_portal_user_company_admin_and_deactivate_them(client, login):
+    manager = make_user(Role.MANAGER)
+    contact = make_contact(manager, customer=make_customer(manager), email="pat@acme.example")
+    account = make_portal_user(contact)
+    login(manager)
+    assert 'id="contact-portal-account"' in client.get(f"/contacts/{contact.id}").get_data(
+        as_text=True
+    )
+    html = client.get(f"/contacts/{contact.id}/portal-account").get_data(as_text=True)
+    assert "portal-make-admin" in html
+    path = f"/contacts/{contact.id}/portal-account"
+    html = htmx_post(client, path, {"action": "make_admin"}).get_data(as_text=True)
+    assert "company admin" in html and "portal-remove-admin" in html
+    htmx_post(client, path, {"action": "deactivate"})
+    db.session.refresh(account)
+    assert account.is_company_admin and not account.is_active
+    assert htmx_post(client, path, {"action": "nonsense"}).status_code == 400
+
+
+def test_a_sales_rep_cannot_change_portal_accounts(client, login):
+    rep = make_user(Role.SALES)
+    contact = make_contact(rep, customer=make_customer(rep), email="sam@acme.example")
+    account = make_portal_user(contact)
+    login(rep)
+    path = f"/contacts/{contact.id}/portal-account"
+    assert "portal-make-admin" not in client.get(path).get_data(as_text=True)
+    assert htmx_post(client, path, {"action": "make_admin"}).status_code == 403
+    db.session.refresh(account)
+    assert not account.is_company_admin

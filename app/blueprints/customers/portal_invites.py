@@ -1,12 +1,13 @@
-"""Inviting a contact to the customer portal from their page (a signed link to choose a
-password is emailed once the invitation is committed)."""
+"""A contact's customer-portal account, from their page: the invitation (a signed link to
+choose a password is emailed once it is committed), company admin, deactivation."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import permissions
 from app.blueprints.customers import bp
 from app.blueprints.customers.contacts import _contact_or_404
 from app.extensions import db
@@ -29,3 +30,31 @@ def contact_portal_invite(contact_id: int):
             "success",
         )
     return redirect(url_for("customers.contact_show", contact_id=contact_id))
+
+
+def _account_or_404(contact_id: int):
+    contact = _contact_or_404(contact_id)
+    permissions.require(current_user, "read", "portal_user")
+    return contact, portal_accounts.account_of(contact)
+
+
+@bp.get("/contacts/<int:contact_id>/portal-account")
+def contact_portal_account(contact_id: int):
+    """The contact's portal account, loaded into their page: its state and what staff may
+    change (company admin, deactivation; inviting again reactivates it)."""
+    contact, account = _account_or_404(contact_id)
+    return render_template("contacts/_portal_account.html", contact=contact, account=account)
+
+
+@bp.post("/contacts/<int:contact_id>/portal-account")
+def contact_portal_account_change(contact_id: int):
+    contact, account = _account_or_404(contact_id)
+    action = request.form.get("action")
+    if account is None or action not in ("make_admin", "remove_admin", "deactivate"):
+        abort(400)
+    if action == "deactivate":
+        portal_accounts.deactivate(account, current_user)
+    else:
+        portal_accounts.set_company_admin(account, current_user, action == "make_admin")
+    db.session.commit()
+    return render_template("contacts/_portal_account.html", contact=contact, account=account)
