@@ -12,12 +12,12 @@ import re
 
 import sqlalchemy as sa
 from flask_babel import gettext
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app import permissions
 from app.extensions import db
 from app.models.identity import Team, User
 from app.models.sales import AssignmentRule, Lead, LeadSource, RoundRobinCursor
+from app.services import round_robin
 from app.services.record_checks import check_enum, check_text
 from app.services.validation import RecordInvalid
 
@@ -74,11 +74,7 @@ def _give(rule: AssignmentRule, lead: Lead) -> bool:
 
 def next_in_turn(team_id: int) -> int | None:
     """The active member of the team (by user id) after the one who got its last lead,
-    recorded as the new last; None when the team has no active member.
-
-    The team's cursor row is created if missing and locked before it is read: SELECT ...
-    FOR UPDATE on PostgreSQL; on SQLite the insert opens the write transaction, which
-    serialises writers. So two leads arriving together go to two people."""
+    recorded as the new last; None when the team has no active member (see round_robin)."""
     members = list(
         db.session.scalars(
             sa.select(User.id)
@@ -86,36 +82,7 @@ def next_in_turn(team_id: int) -> int | None:
             .order_by(User.id)
         )
     )
-    if not members:
-        return None
-    _ensure_cursor(team_id)
-    where = RoundRobinCursor.team_id == team_id
-    last = db.session.scalar(
-        sa.select(RoundRobinCursor.last_user_id).where(where).with_for_update()
-    )
-    chosen = next((member for member in members if member > (last or 0)), members[0])
-    db.session.execute(
-        sa.update(RoundRobinCursor).where(where).values(last_user_id=chosen),
-        execution_options={"synchronize_session": False},
-    )
-    return chosen
-
-
-def _ensure_cursor(team_id: int) -> None:
-    """Insert the team's cursor unless it exists, without failing when another transaction
-    inserts it at the same moment."""
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        where = RoundRobinCursor.team_id == team_id
-        if db.session.scalar(sa.select(RoundRobinCursor.team_id).where(where)) is None:
-            db.session.execute(sa.insert(RoundRobinCursor.__table__).values(team_id=team_id))
-        return
-    db.session.execute(
-        insert(RoundRobinCursor.__table__)
-        .values(team_id=team_id, last_user_id=None)
-        .on_conflict_do_nothing(index_elements=["team_id"])
-    )
+    return round_robin.take_turn(RoundRobinCursor, team_id, members)
 
 
 def _check(fields: dict, rule: AssignmentRule) -> dict:

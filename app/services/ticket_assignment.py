@@ -12,13 +12,12 @@ unassigned in the queue.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app import permissions
 from app.extensions import db
 from app.models.identity import Role, User
 from app.models.service import Ticket, TicketCategory, TicketRoundRobin
-from app.services import tickets
+from app.services import round_robin, tickets
 
 
 @tickets.subscribe
@@ -63,37 +62,6 @@ def agents_of(team_id: int) -> list[int]:
 
 def next_agent(team_id: int) -> int | None:
     """The agent after the one who got the team's last ticket (recorded as the new last),
-    or None when the team has none.
-
-    The team's TicketRoundRobin row is created if missing and locked before it is read
-    (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the insert takes the write lock), so two
-    tickets arriving together go to two agents, as lead_assignment does for leads."""
-    agents = agents_of(team_id)
-    if not agents:
-        return None
-    _ensure_row(team_id)
-    where = TicketRoundRobin.team_id == team_id
-    last = db.session.scalar(
-        sa.select(TicketRoundRobin.last_user_id).where(where).with_for_update()
-    )
-    chosen = next((agent for agent in agents if agent > (last or 0)), agents[0])
-    db.session.execute(
-        sa.update(TicketRoundRobin).where(where).values(last_user_id=chosen),
-        execution_options={"synchronize_session": False},
-    )
-    return chosen
-
-
-def _ensure_row(team_id: int) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        where = TicketRoundRobin.team_id == team_id
-        if db.session.scalar(sa.select(TicketRoundRobin.team_id).where(where)) is None:
-            db.session.execute(sa.insert(TicketRoundRobin.__table__).values(team_id=team_id))
-        return
-    db.session.execute(
-        insert(TicketRoundRobin.__table__)
-        .values(team_id=team_id, last_user_id=None)
-        .on_conflict_do_nothing(index_elements=["team_id"])
-    )
+    or None when the team has none; tickets keep their own turn, apart from the leads'
+    (see round_robin)."""
+    return round_robin.take_turn(TicketRoundRobin, team_id, agents_of(team_id))
