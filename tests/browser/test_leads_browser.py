@@ -24,6 +24,7 @@ def test_rep_logs_a_call_on_a_lead_and_converts_it_from_its_page(page):
     page.click("#sign-in")
     page.wait_for_selector("#home")
 
+    page.click("#nav-sales summary")
     page.click("#nav-leads")
     page.wait_for_selector("#lead-table >> text=鴻海精密工業")
     page.fill("#q", "積體")
