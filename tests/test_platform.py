@@ -96,6 +96,8 @@ def test_seed_is_deterministic_and_bilingual(db):
     names = db.session.execute(sa.select(User.name).order_by(User.id)).scalars().all()
     # Which tickets missed their SLA depends on the hour the seed runs (business hours).
     assert first.pop("sla_breaches") > 0
+    # 4 reps x 15 months, and each of 2 teams' whole quarters in those months (4 or 5).
+    assert first.pop("sales_targets") in (4 * 15 + 2 * 4, 4 * 15 + 2 * 5)
     assert first == {
         "teams": 4,
         "users": 13,

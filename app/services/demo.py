@@ -21,6 +21,7 @@ from app.services.demo_opportunities import seed_opportunities
 from app.services.demo_products import seed_products
 from app.services.demo_quotes import seed_quotes
 from app.services.demo_service import seed_service
+from app.services.demo_targets import seed_targets
 
 DEMO_PASSWORD = "rapport-demo-1"  # noqa: S105 - only for seeded demo staff
 SCALES = {
@@ -119,6 +120,7 @@ SEEDERS: list[Callable[[SeedContext], dict]] = [
     seed_quotes,
     # Last, so the sales data stays what it was before the service desk came.
     seed_service,
+    seed_targets,
 ]
 
 

@@ -147,3 +147,25 @@ def test_kb_articles_in_both_languages_are_found(seeded):
     assert chinese and all(a.language == "zh_Hant" for a in chinese)
     public = kb.search("密碼", None, public_only=True, language="zh_Hant")
     assert public and all(a.visibility is ArticleVisibility.PUBLIC for a in public)
+
+
+def test_demo_targets_give_every_rep_a_monthly_quota_this_month(db):
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from app.models.identity import Role, User
+    from app.models.orders import SalesTarget, TargetPeriod
+    from app.services import demo
+
+    demo.seed(seed=3, scale="small", admin_password="a long admin password")
+    this_month = date.today().replace(day=1)
+    reps = set(db.session.scalars(sa.select(User.id).where(User.role == Role.SALES)))
+    with_quota = set(
+        db.session.scalars(
+            sa.select(SalesTarget.user_id).where(
+                SalesTarget.period == TargetPeriod.MONTH, SalesTarget.period_start == this_month
+            )
+        )
+    )
+    assert reps and with_quota == reps
