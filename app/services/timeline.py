@@ -188,6 +188,24 @@ def _deal_events(actor, customer_id: int, before: Cursor | None, limit: int):
 register_source("opportunities", _deal_events)
 
 
+def records_created(model, source: str, visible, customer_id: int, before, limit: int, *options):
+    """(record, creator's name) of `model` for a customer's feed, newest first by created_at:
+    the query of every source whose touchpoint is a record being made."""
+    query = (
+        sa.select(model, User.name)
+        .outerjoin(User, User.id == model.created_by_id)
+        .where(
+            model.customer_id == customer_id,
+            visible,
+            keyset_clause(before, source, model.created_at, model.id),
+        )
+        .options(*options)
+        .order_by(model.created_at.desc(), model.id.desc())
+        .limit(limit)
+    )
+    return db.session.execute(query).tuples().all()
+
+
 KIND_LABELS["quote"] = _l("Quote")
 KIND_LABELS["order"] = _l("Order")
 
@@ -198,18 +216,10 @@ def _quote_versions(actor, customer_id: int, before: Cursor | None, limit: int):
     from app.services.quotes import STATUS_LABELS
     from app.templating import money
 
-    query = (
-        sa.select(Quote, User.name)
-        .outerjoin(User, User.id == Quote.created_by_id)
-        .where(
-            Quote.customer_id == customer_id,
-            permissions.visible(actor, "quote", Quote.owner_id),
-            keyset_clause(before, "quotes", Quote.created_at, Quote.id),
-        )
-        .options(orm.lazyload(Quote.lines))
-        .order_by(Quote.created_at.desc(), Quote.id.desc())
-        .limit(limit)
-    )
+    rows = records_created(
+        Quote, "quotes", permissions.visible(actor, "quote", Quote.owner_id), customer_id,
+        before, limit, orm.lazyload(Quote.lines),
+    )  # fmt: skip
     return [
         TimelineItem(
             at=quote.created_at,
@@ -226,7 +236,7 @@ def _quote_versions(actor, customer_id: int, before: Cursor | None, limit: int):
             source="quotes",
             id=quote.id,
         )
-        for quote, created_by in db.session.execute(query)
+        for quote, created_by in rows
     ]
 
 
@@ -239,18 +249,10 @@ def _orders(actor, customer_id: int, before: Cursor | None, limit: int):
     from app.services.orders import STATUS_LABELS
     from app.templating import money
 
-    query = (
-        sa.select(Order, User.name)
-        .outerjoin(User, User.id == Order.created_by_id)
-        .where(
-            Order.customer_id == customer_id,
-            permissions.visible(actor, "order", Order.owner_id),
-            keyset_clause(before, "orders", Order.created_at, Order.id),
-        )
-        .options(orm.lazyload(Order.lines))
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(limit)
-    )
+    rows = records_created(
+        Order, "orders", permissions.visible(actor, "order", Order.owner_id), customer_id,
+        before, limit, orm.lazyload(Order.lines),
+    )  # fmt: skip
     return [
         TimelineItem(
             at=order.created_at,
@@ -266,7 +268,7 @@ def _orders(actor, customer_id: int, before: Cursor | None, limit: int):
             source="orders",
             id=order.id,
         )
-        for order, created_by in db.session.execute(query)
+        for order, created_by in rows
     ]
 
 
@@ -282,19 +284,10 @@ def _tickets(actor, customer_id: int, before: Cursor | None, limit: int):
     from app.services.tickets import PRIORITY_LABELS, STATUS_LABELS
     from app.templating import datetime_
 
-    query = (
-        sa.select(Ticket, User.name)
-        .outerjoin(User, User.id == Ticket.created_by_id)
-        .where(
-            Ticket.customer_id == customer_id,
-            permissions.visible(actor, "ticket", Ticket.owner_id, team_column=Ticket.team_id),
-            keyset_clause(before, "tickets", Ticket.created_at, Ticket.id),
-        )
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-        .limit(limit)
-    )
+    visible = permissions.visible(actor, "ticket", Ticket.owner_id, team_column=Ticket.team_id)
+    rows = records_created(Ticket, "tickets", visible, customer_id, before, limit)
     items = []
-    for ticket, opened_by in db.session.execute(query):
+    for ticket, opened_by in rows:
         detail = gettext("Priority: %(priority)s", priority=str(PRIORITY_LABELS[ticket.priority]))
         if ticket.resolved_at is not None:
             when = datetime_(ticket.resolved_at, "short")
