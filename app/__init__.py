@@ -65,7 +65,15 @@ def _init_extensions(app: Flask) -> None:
 
     # Modules that plug into others at import: orders count as revenue in ABC grading; the
     # SLA clock, assignment rules and the email channel listen to ticket events.
-    from app.services import orders, sla, surveys, ticket_assignment, ticket_mail  # noqa: F401
+    from app.services import (  # noqa: F401
+        marketing_timeline,
+        orders,
+        sequence_triggers,
+        sla,
+        surveys,
+        ticket_assignment,
+        ticket_mail,
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
@@ -147,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.imports import bp as imports_bp
     from app.blueprints.jobs import bp as jobs_bp
     from app.blueprints.main import bp as main_bp
+    from app.blueprints.marketing import bp as marketing_bp
     from app.blueprints.portal import bp as portal_bp
     from app.blueprints.public import bp as public_bp
     from app.blueprints.sales import bp as sales_bp
@@ -166,4 +175,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(service_bp)
+    app.register_blueprint(marketing_bp)
     register_api(app)

@@ -253,6 +253,20 @@ def record_tagged(session: Session, taggings) -> None:
     _write(session, rows)
 
 
+def record_changed(session: Session, record, changes: dict) -> None:
+    """An entry on `record`'s history for a change kept outside its own row (a contact's
+    marketing consent, say), which the flush hook does not see."""
+    entry = _entry(
+        _actor(session),
+        AuditAction.UPDATE,
+        record.__tablename__,
+        _entity_id(record),
+        str(record),
+        {key: [_plain(old), _plain(new)] for key, (old, new) in changes.items()},
+    )
+    _write(session, [entry])
+
+
 _BEFORE = "audit_before"
 
 

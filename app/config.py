@@ -91,6 +91,23 @@ class Config:
         "RAPPORT_PORTAL_RATE_LIMIT", "10 per minute; 100 per hour"
     )
 
+    # Marketing email only goes to addresses with recorded consent (GDPR-style opt-in);
+    # false: to everyone not unsubscribed or bounced (opt-out, where the law allows it).
+    RAPPORT_MARKETING_REQUIRE_CONSENT = _bool("RAPPORT_MARKETING_REQUIRE_CONSENT", True)
+    # The shared secret of POST /m/bounces (a mail provider's bounce webhook, signed with
+    # HMAC-SHA256); empty: the webhook is off (404).
+    RAPPORT_BOUNCE_WEBHOOK_SECRET = os.environ.get("RAPPORT_BOUNCE_WEBHOOK_SECRET", "")
+    # Unsubscribe and preferences posts per client address. Generous: one-click unsubscribes
+    # (RFC 8058) arrive from the mail provider's few servers, not from each recipient.
+    RAPPORT_MAIL_LINK_RATE_LIMIT = os.environ.get("RAPPORT_MAIL_LINK_RATE_LIMIT", "300 per minute")
+    # The websites that carry the tracking snippet (comma-separated host names, e.g.
+    # "www.example.com,shop.example.com"): page views from other hosts are refused, and a
+    # tracked email link adds the visitor's identity token (rp_t) only for these hosts.
+    # Empty: visits from any host are recorded and no identity token is ever added.
+    RAPPORT_TRACKED_SITES = os.environ.get("RAPPORT_TRACKED_SITES", "")
+    # Page-view beacons (POST /t/e) and short-link clicks (/l/<code>) per client address.
+    RAPPORT_TRACKING_RATE_LIMIT = os.environ.get("RAPPORT_TRACKING_RATE_LIMIT", "240 per minute")
+
     # The service desk's email channel. Replies to customers go out From this address with
     # Reply-To "support+T-000123@rapport.local" (plus addressing: the mail server must
     # deliver support+anything@ to the support mailbox), so an answer threads onto its ticket.
@@ -111,6 +128,15 @@ class Config:
     # are taken as a loop and ignored until the window passes.
     RAPPORT_MAIL_LOOP_LIMIT = int(os.environ.get("RAPPORT_MAIL_LOOP_LIMIT", "20"))
     RAPPORT_MAIL_LOOP_WINDOW = int(os.environ.get("RAPPORT_MAIL_LOOP_WINDOW", "600"))
+
+    # Campaign sends: messages per minute across all workers (0: no limit; a campaign may
+    # set its own), recipients claimed per batch, how long a claimed or in-flight recipient
+    # stays a worker's before a dead worker's batch is taken back, and the domain of the
+    # Message-IDs (empty: the domain of MAIL_DEFAULT_SENDER).
+    RAPPORT_CAMPAIGN_RATE = int(os.environ.get("RAPPORT_CAMPAIGN_RATE", "600"))
+    RAPPORT_CAMPAIGN_BATCH = int(os.environ.get("RAPPORT_CAMPAIGN_BATCH", "200"))
+    RAPPORT_CAMPAIGN_LEASE_SECONDS = int(os.environ.get("RAPPORT_CAMPAIGN_LEASE_SECONDS", "300"))
+    RAPPORT_MAIL_DOMAIN = os.environ.get("RAPPORT_MAIL_DOMAIN", "")
 
     API_TITLE = "Rapport API"
     API_VERSION = "v1"

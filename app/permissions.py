@@ -194,6 +194,19 @@ register_entity(
         Role.MARKETING: _scopes("all", "all", "none", "none"),
     },
 )
+# Marketing: the marketing team builds audiences, templates and campaigns; managers too;
+# sales reps read campaigns (their leads come from them).
+_MARKETING = {
+    Role.MANAGER: _scopes("all", "all", "all", "all"),
+    Role.MARKETING: _scopes("all", "all", "all", "own"),
+    Role.SALES: _scopes("all", "none", "none", "none"),
+    Role.SUPPORT: _ADMIN_ONLY,
+}
+register_entity(Entity("segment", _l("Segments")), _MARKETING)
+register_entity(Entity("email_template", _l("Email templates")), _MARKETING)
+register_entity(Entity("campaign", _l("Campaigns")), _MARKETING)
+register_entity(Entity("web_form", _l("Web forms")), _MARKETING)
+register_entity(Entity("sequence", _l("Sequences")), _MARKETING)
 register_entity(Entity("pipeline", _l("Pipelines"), owner_column=""), _CATALOGUE)
 register_entity(Entity("product", _l("Products"), owner_column=""), _CATALOGUE)
 register_entity(Entity("price_book", _l("Price books"), owner_column=""), _CATALOGUE)

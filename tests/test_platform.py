@@ -90,6 +90,19 @@ def test_timestamps_are_timezone_aware_utc(db):
     assert stored.created_at.utcoffset().total_seconds() == 0
 
 
+MARKETING_SEED_KEYS = (
+    "email_templates",
+    "segments",
+    "campaigns",
+    "campaign_recipients",
+    "email_consents",
+    "attributed_leads",
+    "attributed_opportunities",
+    "web_forms",
+    "marketing_events",
+)
+
+
 def test_seed_is_deterministic_and_bilingual(db):
     first = demo.seed(seed=7, scale="small", admin_password="a long admin password")
     db.session.commit()
@@ -98,6 +111,11 @@ def test_seed_is_deterministic_and_bilingual(db):
     assert first.pop("sla_breaches") > 0
     # 4 reps x 15 months, and each of 2 teams' whole quarters in those months (4 or 5).
     assert first.pop("sales_targets") in (4 * 15 + 2 * 4, 4 * 15 + 2 * 5)
+    # Which campaign was running when a lead or deal arrived depends on the seed's hour too;
+    # every count that follows those draws is checked in tests/services/test_demo_marketing.
+    marketing = {key: first.pop(key) for key in MARKETING_SEED_KEYS}
+    assert marketing["campaigns"] == 24 and marketing["email_templates"] == 4
+    assert min(marketing.values()) > 0
     assert first == {
         "teams": 4,
         "users": 13,

@@ -40,6 +40,7 @@ class LeadSource(enum.Enum):
     API = "API"
     REFERRAL = "REFERRAL"
     CAMPAIGN = "CAMPAIGN"
+    SOCIAL = "SOCIAL"
     EVENT = "EVENT"
     OTHER = "OTHER"
 
@@ -79,6 +80,13 @@ class Lead(RecordMixin, db.Model):
     )
     # Free text beside the source: the campaign, the referrer, the form's page.
     source_detail: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # The campaign the lead came from (a tracked link, a form, a UTM-tagged visit).
+    campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="SET NULL", use_alter=True)
+    )
+    utm_source: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    utm_medium: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    utm_campaign: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     status: Mapped[LeadStatus] = mapped_column(
         enum_column(LeadStatus), default=LeadStatus.NEW, server_default="NEW"
     )
@@ -319,6 +327,10 @@ class Opportunity(RecordMixin, db.Model):
     next_step: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"))
+    # The campaign the deal is attributed to (from its lead, or set by hand).
+    campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="SET NULL", use_alter=True)
+    )
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     search_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 

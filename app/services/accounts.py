@@ -16,6 +16,7 @@ from app import permissions, queues, timezones
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.identity import Role, Team, User
+from app.services.search import contains_pattern
 
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the account does not exist, so both answers take the same time.
@@ -296,11 +297,6 @@ class UserPage:
     next_after: int | None
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def find_users(
     actor,
     *,
@@ -315,7 +311,7 @@ def find_users(
     """One page of the users `actor` may see, by name, continuing after user id `after`."""
     query = sa.select(User).where(permissions.visible(actor, "user", User.id))
     if search.strip():
-        pattern = _like(search.strip())
+        pattern = contains_pattern(search.strip())
         query = query.where(
             sa.or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
         )

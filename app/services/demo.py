@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models.identity import Role, Team, User
 from app.services.demo_customers import seed_customers
 from app.services.demo_leads import seed_leads
+from app.services.demo_marketing import seed_marketing
 from app.services.demo_opportunities import seed_opportunities
 from app.services.demo_products import seed_products
 from app.services.demo_quotes import seed_quotes
@@ -36,6 +37,9 @@ SCALES = {
         "orders": 80,
         "tickets": 300,
         "ticket_comments": 900,
+        "campaigns": 24,
+        "campaign_audience": (30, 120),
+        "events": 3_000,
     },
     "large": {
         "users": 300,
@@ -48,6 +52,9 @@ SCALES = {
         "orders": 20_000,
         "tickets": 100_000,
         "ticket_comments": 300_000,
+        "campaigns": 150,
+        "campaign_audience": (2_000, 8_000),
+        "events": 2_000_000,
     },
 }
 
@@ -121,6 +128,7 @@ SEEDERS: list[Callable[[SeedContext], dict]] = [
     # Last, so the sales data stays what it was before the service desk came.
     seed_service,
     seed_targets,
+    seed_marketing,
 ]
 
 

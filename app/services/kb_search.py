@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models.service import ArticleStatus, ArticleVisibility, KbArticle
 from app.services import search as substring
 from app.services.record_lists import MAX_QUERY_LENGTH, enum_member
+from app.services.search import contains_pattern
 
 SUGGEST_TERMS = 12
 
@@ -62,13 +63,8 @@ def _visible(viewer, public_only: bool, include_drafts: bool):
     return sa.or_(readable, sa.and_(KbArticle.status == ArticleStatus.DRAFT, editable))
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _in_title(term: str):
-    return sa.func.lower(KbArticle.title).like(_like(term), escape="\\")
+    return sa.func.lower(KbArticle.title).like(contains_pattern(term), escape="\\")
 
 
 _HELPFUL = KbArticle.helpful_yes - KbArticle.helpful_no
@@ -265,7 +261,7 @@ def suggest(text: str, limit: int = 5, public_only: bool = False, subject: str =
     dialect = db.session.get_bind().dialect.name
     score = sa.literal(0)
     for term, weight in terms:
-        in_text = KbArticle.search_text.like(_like(term), escape="\\")
+        in_text = KbArticle.search_text.like(contains_pattern(term), escape="\\")
         score = score + sa.case((in_text, weight), else_=0)
         score = score + sa.case((_in_title(term), weight), else_=0)
     matching = sa.or_(*(substring.matches(KbArticle, term, dialect) for term, _ in terms))

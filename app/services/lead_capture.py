@@ -15,7 +15,7 @@ from flask_babel import gettext
 
 from app.extensions import db
 from app.models.sales import Lead, LeadSource, LeadStatus
-from app.services import lead_assignment, leads
+from app.services import attribution, lead_assignment, leads, marketing_signals
 from app.services.validation import RecordInvalid
 
 FORM_FIELDS = (
@@ -31,6 +31,10 @@ FORM_FIELDS = (
     "description",
 )
 SOURCE_DETAIL_LENGTH = 200
+# Attribution a landing page or tracked link may add to the post (all optional): the UTM
+# tags and `campaign`, the id of the campaign to credit; see app.services.attribution.
+UTM_FIELDS = attribution.UTM_FIELDS
+UTM_LENGTH = attribution.UTM_LENGTH
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +46,9 @@ class _WebForm:
 
 
 def capture_lead(fields: dict, page: str = "") -> Lead:
-    """Create a lead from a web-form post (source WEB_FORM, `page` as its source detail)
-    and let the assignment rules give it an owner; without a matching rule it has none.
+    """Create a lead from a web-form post (source WEB_FORM, `page` as its source detail,
+    with its UTM tags, campaign and social channel, see app.services.attribution) and let
+    the assignment rules give it an owner; without a matching rule it has none.
     RecordInvalid lists every bad field; unknown fields are ignored."""
     given = {name: fields.get(name) or "" for name in FORM_FIELDS}
     given["source"] = LeadSource.WEB_FORM
@@ -63,9 +68,11 @@ def capture_lead(fields: dict, page: str = "") -> Lead:
         errors = invalid.errors | errors
     if errors:
         raise RecordInvalid(errors)
+    attribution.attribute(lead, fields)
     db.session.add(lead)
     lead_assignment.assign(lead)
     db.session.flush()
+    marketing_signals.emit("lead_created", lead=lead)
     return lead
 
 

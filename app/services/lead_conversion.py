@@ -16,7 +16,7 @@ from app.models.activities import Activity
 from app.models.base import utcnow
 from app.models.customers import Contact, Customer
 from app.models.sales import Lead, LeadStatus
-from app.services import contacts, customers, opportunities
+from app.services import contacts, customers, marketing_signals, opportunities
 from app.services.record_checks import assignable_owner
 from app.services.validation import RecordInvalid
 
@@ -110,9 +110,13 @@ def _new_opportunity(actor, lead, customer, contact, name, amount, close_date):
         "owner_id": _conversion_owner(actor, lead),
     }
     try:
-        return opportunities.create_opportunity(actor, **fields)
+        opportunity = opportunities.create_opportunity(actor, **fields)
     except RecordInvalid as invalid:
         raise _prefixed("opportunity", invalid) from None
+    # The deal is attributed to the campaign the lead came from.
+    if lead.campaign_id is not None:
+        opportunity.campaign_id = lead.campaign_id
+    return opportunity
 
 
 def convert_lead(
@@ -162,4 +166,5 @@ def convert_lead(
         lead.opportunity_id = getattr(opportunity, "id", None)
         lead.updated_by_id = actor.id
         db.session.flush()
+    marketing_signals.emit("lead_converted", lead=lead)
     return Conversion(lead, customer, contact, opportunity)

@@ -21,7 +21,7 @@ from app.models.customers import Contact
 from app.models.identity import Team
 from app.models.records import Tagging
 from app.models.sales import Lead, LeadSource, LeadStatus
-from app.services import custom_fields, history, search, tags
+from app.services import custom_fields, history, marketing_signals, search, tags
 from app.services.record_checks import (
     check_custom,
     check_email,
@@ -225,6 +225,7 @@ def create_lead(actor, assign: bool = False, **fields) -> Lead:
 
         lead_assignment.assign(lead)
     db.session.flush()
+    marketing_signals.emit("lead_created", lead=lead)
     return lead
 
 

@@ -99,7 +99,7 @@ def _search_clause(query: str):
     if not words:
         return None
     return sa.and_(
-        *(Order.search_text.like(search._like_pattern(word), escape="\\") for word in words)
+        *(Order.search_text.like(search.contains_pattern(word), escape="\\") for word in words)
     )
 
 

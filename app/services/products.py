@@ -26,6 +26,7 @@ from app.services.record_lists import (
     KeysetSort,
     keyset_page,
 )
+from app.services.search import contains_pattern
 from app.services.validation import RecordInvalid
 
 history.register_record_type("products", Product, "product")
@@ -231,11 +232,6 @@ class ProductFilters:
         return {key: value for key, value in args.items() if value}
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def search_clause(query: str):
     """Products whose SKU, name or description contain every word of `query` (any case);
     None when there is nothing to search for. The catalogue holds thousands of products
@@ -245,7 +241,10 @@ def search_clause(query: str):
         return None
     columns = (Product.sku, Product.name, Product.description)
     return sa.and_(
-        *(sa.or_(*(column.ilike(_like(word), escape="\\") for column in columns)) for word in words)
+        *(
+            sa.or_(*(column.ilike(contains_pattern(word), escape="\\") for column in columns))
+            for word in words
+        )
     )
 
 

@@ -33,7 +33,8 @@ def terms(query: str | None) -> list[str]:
     return normalise(query).split()[:MAX_TERMS]
 
 
-def _like_pattern(term: str) -> str:
+def contains_pattern(term: str) -> str:
+    """A LIKE pattern matching `term` anywhere, its wildcards escaped (use escape='\\\\')."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -64,5 +65,5 @@ def matches(model, query: str | None, dialect: str):
                 )
             )
         else:
-            clauses.append(model.search_text.like(_like_pattern(word), escape="\\"))
+            clauses.append(model.search_text.like(contains_pattern(word), escape="\\"))
     return sa.and_(*clauses)

@@ -31,7 +31,7 @@ from app.extensions import db
 from app.models.customers import Contact
 from app.models.identity import Team
 from app.models.service import Ticket, TicketChannel, TicketComment
-from app.services import search, tickets
+from app.services import bounces, search, tickets
 from app.services.after_commit import call_after_commit
 from app.services.ticket_mail_reading import MailUnreadable, ReceivedMail, read
 from app.services.validation import RecordInvalid
@@ -97,6 +97,8 @@ def ingest(raw: bytes) -> IngestResult:
     if known is not None:
         return IngestResult("duplicate", known, "message already taken in")
     reason = mail.machine_reason or _loop_reason(mail)
+    if mail.machine_reason:  # a delivery report (DSN) marks the addresses that bounced
+        bounces.ingest_raw(raw)
     if reason:
         log.info("ignored email %s from %s: %s", mail.message_id, mail.sender, reason)
         return IngestResult("ignored", None, reason)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models.identity import ApiToken, Role
+from app.models.marketing import FormSubmission
 from app.services import kb, price_books
 from tests.api.conftest import api_operations
 from tests.factories import (
@@ -21,6 +22,12 @@ from tests.factories import (
     make_team,
     make_ticket,
     make_user,
+)
+from tests.marketing_factories import (
+    make_campaign,
+    make_segment,
+    make_template,
+    make_web_form,
 )
 
 SECRET_KEYS = ("password", "password_hash", "token_hash", "session_version")
@@ -61,8 +68,15 @@ def test_no_response_carries_a_secret(app, client, token_for, worker):
         "order_id": make_order(admin, customer).id,
         "ticket_id": make_ticket(admin, customer_id=customer.id).id,
         "article_id": kb.create_article(admin, title="Reset a password", body="Steps").id,
+        "segment_id": make_segment(admin).id,
+        "template_id": make_template(admin).id,
+        "campaign_id": make_campaign(admin).id,
+        "form_id": (form := make_web_form(admin)).id,
     }
+    submission = FormSubmission(form_id=form.id, data={"email": "visitor@example.com"})
+    db.session.add(submission)
     db.session.commit()
+    ids["submission_id"] = submission.id
     rendering = client.post(f"/api/v1/quotes/{ids['quote_id']}/pdf", headers=headers)
     ids["job_id"] = rendering.get_json()["job_id"]
     worker()
@@ -81,7 +95,7 @@ def test_no_response_carries_a_secret(app, client, token_for, worker):
             url = re.sub(r"\{([^}]+)\}", lambda m: str(ids.get(m.group(1), 1)), path)
             responses.append(client.get(url, headers=headers))
 
-    assert all(response.status_code < 300 for response in responses)
+    assert [r.request.path for r in responses if r.status_code >= 300] == []
     for response in responses:
         text = response.get_data().decode(errors="replace")  # a PDF is not UTF-8
         assert not _keys(response.get_json()) & set(SECRET_KEYS), text

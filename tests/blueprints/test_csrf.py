@@ -20,8 +20,10 @@ ARGUMENTS = {
 
 def _browser_routes(method: str) -> list[tuple[str, dict]]:
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}, env="testing")
-    # Views exempted on purpose (the public web-to-lead form, which has a honeypot and a
-    # rate limit instead: tests/blueprints/test_public_lead_form.py) are left out.
+    # Views exempted on purpose are left out: the public web-to-lead form (a honeypot and a
+    # rate limit instead: tests/blueprints/test_public_lead_form.py), and the marketing
+    # email's unsubscribe confirmation / RFC 8058 one-click post and bounce webhook (the
+    # signed token or HMAC signature is the authority: tests/blueprints/test_mail_links.py).
     exempt = csrf._exempt_views
     routes = []
     for rule in app.url_map.iter_rules():

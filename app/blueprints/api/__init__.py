@@ -13,8 +13,10 @@ from flask import Flask
 def register_api(app: Flask) -> None:
     from app.blueprints.api import (
         activities,
+        campaigns,
         contacts,
         customers,
+        email_templates,
         jobs,
         kb,
         leads,
@@ -22,15 +24,17 @@ def register_api(app: Flask) -> None:
         orders,
         products,
         quotes,
+        segments,
         teams,
         tickets,
         users,
+        web_forms,
     )
     from app.extensions import api
 
     resources = (
         users, teams, customers, contacts, activities, leads, products, opportunities, quotes,
-        orders, tickets, kb, jobs,
+        orders, tickets, kb, jobs, campaigns, email_templates, segments, web_forms,
     )  # fmt: skip
     for resource in resources:
         api.register_blueprint(resource.bp)

@@ -1,7 +1,13 @@
-"""Public pages: no sign-in. The web-to-lead form that websites embed."""
+"""Public pages: no sign-in. The web-to-lead form that websites embed, and the links in
+marketing emails (open pixel, tracked links, unsubscribe, preferences, bounce webhook)."""
 
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from app.blueprints.public import views  # noqa: E402,F401
+from app.blueprints.public import (  # noqa: E402,F401
+    landing_pages,
+    mail_links,
+    views,
+    web_tracking,
+)

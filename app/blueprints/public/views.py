@@ -28,7 +28,7 @@ def _allow_framing(response):
     """Sites embed the form in an iframe: CSP frame-ancestors (which browsers prefer to the
     app-wide X-Frame-Options: DENY) says which may."""
     ancestors = current_app.config.get("RAPPORT_LEAD_FORM_FRAME_ANCESTORS") or "*"
-    response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    response.headers.setdefault("Content-Security-Policy", f"frame-ancestors {ancestors}")
     return response
 
 
