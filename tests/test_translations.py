@@ -83,8 +83,6 @@ def test_compiled_catalogue_matches_the_po_file(zh_po):
     for message in zh_po:
         if message.id and message.string:
             # read_mo gives plural forms as a list where read_po gives a tuple.
-            # read_mo keeps a message context as bytes where read_po gives text.
-            context = message.context.encode() if message.context else None
-            shipped = compiled.get(message.id, context).string
+            shipped = compiled.get(message.id, message.context).string
             shipped = tuple(shipped) if isinstance(shipped, list) else shipped
             assert shipped == message.string, message.id
