@@ -99,10 +99,16 @@ def main(argv=None) -> int:
         app = _app(workdir)
         with app.app_context():
             from app.extensions import db
-            from app.models.marketing import Campaign
+            from app.models.marketing import CampaignRecipient
             from app.services import segments
 
-            campaign_id = db.session.scalar(sa.select(sa.func.max(Campaign.id)))
+            # The campaign opened most recently: its "opened in 90 days" has members.
+            campaign_id = db.session.scalar(
+                sa.select(CampaignRecipient.campaign_id)
+                .where(CampaignRecipient.opened_at.is_not(None))
+                .order_by(CampaignRecipient.opened_at.desc())
+                .limit(1)
+            )
             print(f"{'definition':<12} {'members':>9} {'median ms':>10} {'p95 ms':>8}")
             worst = 0.0
             for name, (entity, definition) in definitions(campaign_id).items():

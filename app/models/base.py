@@ -54,6 +54,14 @@ def money_column(**kwargs) -> Mapped:
     return mapped_column(sa.Numeric(14, 2), **kwargs)
 
 
+def email_key_column() -> Mapped:
+    """The email address lower-cased and trimmed, kept by the database itself (a generated
+    column): what email preferences, suppression and duplicate checks match on, indexed."""
+    return mapped_column(
+        sa.String(254), sa.Computed("lower(trim(email))", persisted=True), deferred=True
+    )
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=sa.func.now()

@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import RecordMixin, UTCDateTime, enum_column, person_name, utcnow
+from app.models.base import (
+    RecordMixin,
+    UTCDateTime,
+    email_key_column,
+    enum_column,
+    person_name,
+    utcnow,
+)
 
 
 class CustomerStatus(enum.Enum):
@@ -120,7 +127,9 @@ class Contact(RecordMixin, db.Model):
         sa.Index("ix_contacts_last_name_id", "last_name", "id"),
         sa.Index("ix_contacts_owner_id_id", "owner_id", "id"),
         sa.Index("ix_contacts_email", "email"),
+        sa.Index("ix_contacts_email_key", "email_key"),
     )
+    __audit_ignore__ = frozenset({"email_key"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(
@@ -129,6 +138,7 @@ class Contact(RecordMixin, db.Model):
     first_name: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     last_name: Mapped[str] = mapped_column(sa.String(100))
     email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    email_key: Mapped[str | None] = email_key_column()
     phone: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
     mobile: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
     title: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")

@@ -267,6 +267,8 @@ class MarketingEvent(db.Model):
         sa.Index("ix_marketing_events_lead", "lead_id", "kind", "occurred_at"),
         sa.Index("ix_marketing_events_campaign", "campaign_id", "kind"),
         sa.Index("ix_marketing_events_visitor", "visitor_id"),
+        # Who did this in the last N days (segments counting events): a covering range scan.
+        sa.Index("ix_marketing_events_recent", "kind", "occurred_at", "contact_id", "lead_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,6 +16,7 @@ from app.models.base import (
     RecordMixin,
     TimestampMixin,
     UTCDateTime,
+    email_key_column,
     enum_column,
     money_column,
     person_name,
@@ -56,8 +57,10 @@ class Lead(RecordMixin, db.Model):
         sa.Index("ix_leads_status_id", "status", "id"),
         sa.Index("ix_leads_last_name_id", "last_name", "id"),
         sa.Index("ix_leads_email", "email"),
+        sa.Index("ix_leads_email_key", "email_key"),
         sa.Index("ix_leads_created_at_id", "created_at", "id"),
     )
+    __audit_ignore__ = frozenset({"email_key"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
@@ -65,6 +68,7 @@ class Lead(RecordMixin, db.Model):
     company: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     title: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    email_key: Mapped[str | None] = email_key_column()
     phone: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
     mobile: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
     website: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")

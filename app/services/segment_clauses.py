@@ -118,9 +118,9 @@ def column_clause(type_: str, expr, link=None, integer: bool = False):
     return clause
 
 
-def has_email(email_column):
+def has_email(email_key_column):
     def clause(op, _value):
-        has = sa.func.length(sa.func.trim(sa.func.coalesce(email_column, ""))) > 0
+        has = email_key_column != ""
         return has if op == "is_true" else sa.not_(has)
 
     return clause
@@ -190,28 +190,34 @@ def campaign(link_column, id_column, behaviour: str):
 def events(link_column, id_column):
     def clause(op, value):
         where = (
-            link_column == id_column,
             MarketingEvent.kind == EventKind(value["kind"]),
             MarketingEvent.occurred_at >= days_ago(value["days"]),
         )
         count = value["count"]
         if op == "gte" and count <= 1:
             # "At least once" needs no counting, only one index probe.
-            return sa.select(MarketingEvent.id).where(*where).exists() if count else sa.true()
-        # A correlated count, one index probe per person: an IN (... GROUP BY ... HAVING)
-        # semi-join is faster alone but, under an OR with a large result, PostgreSQL may
-        # run it once per row instead of hashing it.
-        total = sa.select(sa.func.count(MarketingEvent.id)).where(*where).scalar_subquery()
-        return total >= count if op == "gte" else total <= count
+            found = sa.select(MarketingEvent.id).where(link_column == id_column, *where)
+            return found.exists() if count else sa.true()
+        # The people with `least` or more such events, counted once over the window (an
+        # index range scan of ix_marketing_events_recent) and hashed: a correlated count
+        # would probe the index once for every contact.
+        least = count if op == "gte" else count + 1
+        busy = (
+            sa.select(link_column)
+            .where(link_column.is_not(None), *where)
+            .group_by(link_column)
+            .having(sa.func.count() >= least)
+        )
+        return id_column.in_(busy) if op == "gte" else id_column.not_in(busy)
 
     return clause
 
 
-def preference(email_column, wanted):
+def preference(email_key_column, wanted):
     def clause(op, _value):
         found = (
             sa.select(EmailPreference.email)
-            .where(EmailPreference.email == sa.func.lower(sa.func.trim(email_column)), wanted)
+            .where(EmailPreference.email == email_key_column, wanted)
             .exists()
         )
         return found if op == "is_true" else sa.not_(found)

@@ -158,7 +158,9 @@ def _person_fields(model, group) -> list[Field]:
         _column("first_name", _l("First name"), group, TEXT, model.first_name),
         _column("last_name", _l("Last name"), group, TEXT, model.last_name),
         _column("email", _l("Email"), group, TEXT, model.email),
-        Field("has_email", _l("Has an email address"), group, BOOLEAN, sc.has_email(model.email)),
+        Field(
+            "has_email", _l("Has an email address"), group, BOOLEAN, sc.has_email(model.email_key)
+        ),
         _column("title", _l("Job title"), group, TEXT, model.title),
         _column("created_at", _l("Created"), group, DATE, model.created_at),
     ]
@@ -208,21 +210,21 @@ def _behaviour_fields(model, link: str, tag_table: str) -> list[Field]:
             _l("Has marketing consent"),
             GROUP_EMAIL,
             BOOLEAN,
-            sc.preference(model.email, EmailPreference.consent.is_(True)),
+            sc.preference(model.email_key, EmailPreference.consent.is_(True)),
         ),
         Field(
             "unsubscribed",
             _l("Unsubscribed"),
             GROUP_EMAIL,
             BOOLEAN,
-            sc.preference(model.email, EmailPreference.unsubscribed_at.is_not(None)),
+            sc.preference(model.email_key, EmailPreference.unsubscribed_at.is_not(None)),
         ),
         Field(
             "bounced",
             _l("Email bounced"),
             GROUP_EMAIL,
             BOOLEAN,
-            sc.preference(model.email, EmailPreference.bounced_at.is_not(None)),
+            sc.preference(model.email_key, EmailPreference.bounced_at.is_not(None)),
         ),
     ]
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import permissions
+from app import database, permissions
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.customers import Contact
@@ -58,13 +58,13 @@ def audience_query(segment: Segment) -> sa.Select:
         columns = (
             Contact.id.label("contact_id"),
             sa.cast(sa.null(), sa.Integer).label("lead_id"),
-            sa.func.lower(sa.func.trim(Contact.email)).label("email"),
+            Contact.email_key.label("email"),
         )
     else:
         columns = (
             sa.cast(sa.null(), sa.Integer).label("contact_id"),
             Lead.id.label("lead_id"),
-            sa.func.lower(sa.func.trim(Lead.email)).label("email"),
+            Lead.email_key.label("email"),
         )
     return sa.select(*columns).where(member_clause(segment))
 
@@ -163,17 +163,18 @@ def count_definition(entity, definition: dict) -> int:
     audience. RecordInvalid when the definition is not valid."""
     entity = segment_rules.as_entity(entity)
     model = model_for(entity)
-    clause = segment_rules.where_clause(entity, definition)
+    return _count(model, segment_rules.where_clause(entity, definition))
+
+
+def _count(model, clause) -> int:
+    database.room_for_hashes(db.session)
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(clause))
 
 
 def count(segment: Segment) -> int:
     """The segment's size now, also kept as its last count (with when it was taken). The
     cache is written past the audit trail and updated_at: counting changes nothing."""
-    model = model_for(segment.entity)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(model).where(member_clause(segment))
-    )
+    total = _count(model_for(segment.entity), member_clause(segment))
     now = utcnow()
     table = Segment.__table__
     db.session.execute(
