@@ -164,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.marketing import bp as marketing_bp
     from app.blueprints.portal import bp as portal_bp
     from app.blueprints.public import bp as public_bp
+    from app.blueprints.reports import bp as reports_bp
     from app.blueprints.sales import bp as sales_bp
     from app.blueprints.service import bp as service_bp
     from app.blueprints.tags import bp as tags_bp
@@ -182,4 +183,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_bp)
     app.register_blueprint(service_bp)
     app.register_blueprint(marketing_bp)
+    app.register_blueprint(reports_bp)
     register_api(app)

@@ -1,6 +1,7 @@
 """Configuration read from the environment, with embedded defaults for a laptop."""
 
 import os
+from decimal import Decimal
 
 DEFAULT_SECRET_KEY = "rapport-development-only-secret"  # noqa: S105 - refused in production
 
@@ -137,6 +138,11 @@ class Config:
     RAPPORT_CAMPAIGN_BATCH = int(os.environ.get("RAPPORT_CAMPAIGN_BATCH", "200"))
     RAPPORT_CAMPAIGN_LEASE_SECONDS = int(os.environ.get("RAPPORT_CAMPAIGN_LEASE_SECONDS", "300"))
     RAPPORT_MAIL_DOMAIN = os.environ.get("RAPPORT_MAIL_DOMAIN", "")
+
+    # Reports: the gross margin (percent of revenue) lifetime value is worked out with, and
+    # how long a computed report or dashboard panel is served before it is computed again.
+    RAPPORT_GROSS_MARGIN_PERCENT = Decimal(os.environ.get("RAPPORT_GROSS_MARGIN_PERCENT", "60"))
+    RAPPORT_REPORT_CACHE_SECONDS = int(os.environ.get("RAPPORT_REPORT_CACHE_SECONDS", "300"))
 
     API_TITLE = "Rapport API"
     API_VERSION = "v1"

@@ -210,6 +210,24 @@ register_entity(Entity("sequence", _l("Sequences")), _MARKETING)
 register_entity(Entity("pipeline", _l("Pipelines"), owner_column=""), _CATALOGUE)
 register_entity(Entity("product", _l("Products"), owner_column=""), _CATALOGUE)
 register_entity(Entity("price_book", _l("Price books"), owner_column=""), _CATALOGUE)
+# Reports built in the report builder: everyone makes their own and may share them with
+# their team; managers see and keep their team's. (The standard reports need no grant of
+# their own: each shows the figures of the records its reader may read.)
+register_entity(
+    Entity("report", _l("Custom reports")),
+    {
+        Role.MANAGER: _scopes("team", "all", "team", "team"),
+        Role.SALES: _scopes("own", "all", "own", "own"),
+        Role.MARKETING: _scopes("own", "all", "own", "own"),
+        Role.SUPPORT: _scopes("own", "all", "own", "own"),
+    },
+)
+# Monthly sales costs (for acquisition cost): managers enter them.
+register_entity(
+    Entity("sales_cost", _l("Sales costs"), owner_column=""),
+    {Role.MANAGER: _scopes("all", "all", "all", "all")}
+    | {role: _ADMIN_ONLY for role in (Role.SALES, Role.MARKETING, Role.SUPPORT)},
+)
 register_entity(
     Entity("assignment_rule", _l("Lead assignment rules"), owner_column=""),
     {Role.MANAGER: _scopes("all", "all", "all", "all")}

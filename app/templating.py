@@ -47,8 +47,9 @@ def money(amount, currency: str | None = None) -> str:
     return format_currency(amount, currency)
 
 
-def number(value) -> str:
-    return "" if value is None else format_decimal(value)
+def number(value, fmt: str | None = None) -> str:
+    """A number in the reader's locale; `fmt` a CLDR pattern such as "#,##0.0"."""
+    return "" if value is None else format_decimal(value, format=fmt)
 
 
 def date(value, fmt: str = "medium") -> str:

@@ -119,15 +119,29 @@ def _reset_schema():
             connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
 
 
+_RESTART_SEQUENCES = sa.text(
+    "SELECT setval(c.oid, 1, false) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+)
+
+
 def _empty_tables():
-    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    """Delete every row, children first, and start ids at 1 again. On PostgreSQL only the
+    tables holding rows are touched (one query finds them): a TRUNCATE of all ~70 tables
+    costs ~300 ms a test in file operations, deleting a test's few rows ~10 ms."""
+    tables = list(reversed(_db.metadata.sorted_tables))
     with _db.engine.begin() as connection:
         if _db.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+            probe = " UNION ALL ".join(
+                f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables
+            )
+            filled = set(connection.scalars(sa.text(probe)))
+            tables = [t for t in tables if t.name in filled]
+        for table in tables:
+            connection.execute(table.delete())
+        if _db.engine.dialect.name == "postgresql":
+            connection.execute(_RESTART_SEQUENCES)
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,15 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from app.models.activities import Activity, ActivityKind, ActivityStatus
+from app.models.analytics import (
+    DashboardLayout,
+    ForecastGrain,
+    ForecastRun,
+    ReportSchedule,
+    SalesCost,
+    SavedReport,
+    ScheduleFrequency,
+)
 from app.models.customers import (
     AddressKind,
     Contact,
@@ -108,6 +117,13 @@ from app.models.service import (
 )
 
 __all__ = [
+    "DashboardLayout",
+    "ForecastGrain",
+    "ForecastRun",
+    "ReportSchedule",
+    "SalesCost",
+    "SavedReport",
+    "ScheduleFrequency",
     "Campaign",
     "CampaignLink",
     "EnrollmentStatus",

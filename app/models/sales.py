@@ -165,6 +165,9 @@ class Product(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     unit: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
+    # The product line it belongs to ("Hardware", "Services"): reports and forecasts group
+    # sales by it.
+    line: Mapped[str] = mapped_column(sa.String(80), default="", server_default="")
     list_price: Mapped[Decimal] = money_column()
     # Percent, e.g. 5.00 for 5 %.
     tax_rate: Mapped[Decimal] = mapped_column(

@@ -28,6 +28,8 @@ WHOLE_UNITS = {"TWD", "JPY", "KRW"}
 EXPORT_CURRENCY = "USD"
 # Distributors buy below list: software and hardware at 80 %, services at 90 %.
 DISTRIBUTOR_SHARE = {"SW": Decimal("0.80"), "HW": Decimal("0.80"), "SV": Decimal("0.90")}
+# Product lines by SKU prefix (reports and forecasts group sales by line).
+LINES = {"SW": "Software", "SV": "Services", "HW": "Hardware"}
 # Export prices: list converted to USD plus 10 % for handling and support across time zones.
 EXPORT_MARKUP = Decimal("1.10")
 
@@ -135,6 +137,7 @@ def seed_products(ctx: SeedContext) -> dict:
                 "sku": sku,
                 "name": name,
                 "unit": unit,
+                "line": LINES[sku[:2]],
                 "list_price": _convert(Decimal(price), currency),
                 "tax_rate": Decimal(tax),
                 "description": DESCRIPTIONS[sku],

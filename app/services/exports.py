@@ -4,6 +4,7 @@ instance folder, outside the web root, and served only through the jobs blueprin
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import secrets
@@ -40,16 +41,28 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def _write(fh, header: list[str], rows) -> int:
+    count = 0
+    writer = csv.writer(fh)
+    writer.writerow([csv_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+        count += 1
+    return count
+
+
 def write_csv(path: str, header: list[str], rows) -> int:
     """Write `rows` (iterables of values) as escaped CSV; returns the number of rows."""
-    count = 0
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([csv_cell(h) for h in header])
-        for row in rows:
-            writer.writerow([csv_cell(value) for value in row])
-            count += 1
-    return count
+        return _write(fh, header, rows)
+
+
+def csv_text(header: list[str], rows) -> str:
+    """`rows` as escaped CSV text, with the byte order mark spreadsheets read UTF-8 by."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    _write(buffer, header, rows)
+    return buffer.getvalue()
 
 
 def purge_older_than(days: int) -> int:

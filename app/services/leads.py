@@ -40,6 +40,25 @@ from app.services.record_lists import (
 )
 from app.services.validation import RecordInvalid
 
+STATUS_LABELS = {
+    LeadStatus.NEW: _l("New"),
+    LeadStatus.CONTACTED: _l("Contacted"),
+    LeadStatus.QUALIFIED: _l("Qualified"),
+    LeadStatus.UNQUALIFIED: _l("Unqualified"),
+    LeadStatus.CONVERTED: _l("Converted"),
+}
+SOURCE_LABELS = {
+    LeadSource.MANUAL: _l("Entered by hand"),
+    LeadSource.IMPORT: _l("Import"),
+    LeadSource.WEB_FORM: _l("Web form"),
+    LeadSource.API: _l("API"),
+    LeadSource.REFERRAL: _l("Referral"),
+    LeadSource.CAMPAIGN: _l("Campaign"),
+    LeadSource.SOCIAL: _l("Social media"),
+    LeadSource.EVENT: _l("Event"),
+    LeadSource.OTHER: _l("Other"),
+}
+
 # A lead's own profile fields and their labels (import mapping, duplicate check, forms).
 FIELD_LABELS = {
     "first_name": _l("First name"),

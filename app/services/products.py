@@ -36,6 +36,7 @@ FIELD_LABELS = {
     "name": _l("Name"),
     "description": _l("Description"),
     "unit": _l("Unit"),
+    "line": _l("Product line"),
     "list_price": _l("List price"),
     "tax_rate": _l("Tax rate (%)"),
     "is_active": _l("Active"),
@@ -43,11 +44,14 @@ FIELD_LABELS = {
 SKU_LENGTH = 64
 NAME_LENGTH = 200
 UNIT_LENGTH = 20
+LINE_LENGTH = 80
 DESCRIPTION_LENGTH = 10_000
 # Numeric(14, 2): twelve digits before the point.
 MAX_AMOUNT = Decimal("999999999999.99")
 _SKU = re.compile(r"^[A-Za-z0-9._-]+$")
-_PRODUCT_FIELDS = {"sku", "name", "description", "unit", "list_price", "tax_rate", "is_active"}
+_PRODUCT_FIELDS = {
+    "sku", "name", "description", "unit", "line", "list_price", "tax_rate", "is_active",
+}  # fmt: skip
 
 # Checks that may refuse deleting a product still in use (quote lines, orders...): each
 # returns a message saying why, or None. Modules that point at products register one.
@@ -130,6 +134,8 @@ def _apply_product(product: Product, fields: dict, partial: bool) -> None:
         values["name"] = check_text(fields, "name", NAME_LENGTH, errors, message)
     if given("unit"):
         values["unit"] = check_text(fields, "unit", UNIT_LENGTH, errors)
+    if given("line"):
+        values["line"] = check_text(fields, "line", LINE_LENGTH, errors)
     if given("description"):
         values["description"] = str(fields.get("description") or "").strip()
         if len(values["description"]) > DESCRIPTION_LENGTH:

@@ -24,7 +24,8 @@ def _recipient():
 
 
 def _events(kind):
-    return list(db.session.scalars(sa.select(MarketingEvent).where(MarketingEvent.kind == kind)))
+    query = sa.select(MarketingEvent).where(MarketingEvent.kind == kind)
+    return list(db.session.scalars(query.order_by(MarketingEvent.id)))
 
 
 def test_each_open_is_counted_and_the_first_time_kept():

@@ -10,26 +10,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from app.blueprints.customers.forms import OwnedForm, _enum_value, _optional_int, enum_choices
-from app.models.sales import LeadSource, LeadStatus
 from app.services import contacts, leads
+from app.services.leads import SOURCE_LABELS, STATUS_LABELS
 
-STATUS_LABELS = {
-    LeadStatus.NEW: _l("New"),
-    LeadStatus.CONTACTED: _l("Contacted"),
-    LeadStatus.QUALIFIED: _l("Qualified"),
-    LeadStatus.UNQUALIFIED: _l("Unqualified"),
-    LeadStatus.CONVERTED: _l("Converted"),
-}
-SOURCE_LABELS = {
-    LeadSource.MANUAL: _l("Entered by hand"),
-    LeadSource.IMPORT: _l("Import"),
-    LeadSource.WEB_FORM: _l("Web form"),
-    LeadSource.API: _l("API"),
-    LeadSource.REFERRAL: _l("Referral"),
-    LeadSource.CAMPAIGN: _l("Campaign"),
-    LeadSource.EVENT: _l("Event"),
-    LeadSource.OTHER: _l("Other"),
-}
 STATUS_KINDS = {
     "NEW": "info",
     "CONTACTED": "neutral",

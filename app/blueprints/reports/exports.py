@@ -1,0 +1,1 @@
+"""PDF exports of reports (rendered in a job) and scheduled report emails."""

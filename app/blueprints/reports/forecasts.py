@@ -1,0 +1,1 @@
+"""The forecast refresh: fit every bookings series again now, in a job."""

@@ -1,0 +1,1 @@
+"""Monthly sales costs, entered by managers for the customer acquisition cost report."""

@@ -1,0 +1,1 @@
+"""Customer reports: acquisition cost, lifetime value, churn rate, satisfaction trend."""

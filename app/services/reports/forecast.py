@@ -1,0 +1,1 @@
+"""The sales forecast report: stored statsmodels forecasts with the weighted pipeline."""

@@ -1,0 +1,2 @@
+"""Marketing reports: campaign ROI, lead conversion by source, channel effectiveness,
+content performance."""

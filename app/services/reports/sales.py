@@ -1,0 +1,535 @@
+"""Sales reports: the funnel, win rate, product sales, regional sales and the pipeline by
+expected close month. Deals are opportunities; revenue is orders (every order but a
+cancelled one, on its order date, net of discounts and before tax). Money is added up in
+the report's currency only: records in other currencies are counted in a note, never
+converted."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models.customers import AddressKind, Customer, CustomerAddress
+from app.models.orders import Order, OrderLine, OrderStatus
+from app.models.sales import (
+    Lead,
+    LeadSource,
+    Opportunity,
+    OpportunityProduct,
+    OpportunityStage,
+    Product,
+    StageChange,
+)
+from app.services.leads import SOURCE_LABELS
+from app.services.opportunities import STAGE_LABELS
+from app.services.orders import net_amount_column
+from app.services.reports import sql
+from app.services.reports.registry import Report, register
+from app.services.reports.results import Chart, Column, Figure, Result
+
+WON, LOST = OpportunityStage.CLOSED_WON, OpportunityStage.CLOSED_LOST
+# The funnel's steps in order; a lost deal went as far as the last step it reached.
+STEPS = [
+    OpportunityStage.PROSPECTING,
+    OpportunityStage.QUALIFICATION,
+    OpportunityStage.PROPOSAL,
+    OpportunityStage.NEGOTIATION,
+    WON,
+]
+# Deal sizes for win rate by size, in the report's currency: (upper bound, label).
+SIZE_BANDS = [
+    (Decimal("10000"), _l("Under 10,000")),
+    (Decimal("50000"), _l("10,000 to 50,000")),
+    (Decimal("200000"), _l("50,000 to 200,000")),
+    (None, _l("200,000 and more")),
+]
+
+
+def _deals_note(counts: Counter) -> list[str]:
+    """ "The amounts leave out 3 deals in EUR" for each other currency met."""
+    return [
+        ngettext(
+            "The amounts leave out %(num)d deal in %(currency)s (other currencies are never "
+            "converted).",
+            "The amounts leave out %(num)d deals in %(currency)s (other currencies are never "
+            "converted).",
+            count,
+            currency=currency,
+        )
+        for currency, count in sorted(counts.items())
+    ]
+
+
+def _orders_note(counts: Counter) -> list[str]:
+    return [
+        ngettext(
+            "%(num)d order in %(currency)s is left out (other currencies are never converted).",
+            "%(num)d orders in %(currency)s are left out (other currencies are never converted).",
+            count,
+            currency=currency,
+        )
+        for currency, count in sorted(counts.items())
+    ]
+
+
+def _lead_channels() -> list[tuple[str, str]]:
+    return [(source.value, str(SOURCE_LABELS[source])) for source in LeadSource]
+
+
+def _billing_country():
+    """The country of a customer's first billing address (correlated to Customer.id)."""
+    return (
+        sa.select(CustomerAddress.country)
+        .where(
+            CustomerAddress.customer_id == Customer.id,
+            CustomerAddress.kind == AddressKind.BILLING,
+        )
+        .order_by(CustomerAddress.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _deal_filters(filters, actor) -> list:
+    """The WHERE clauses every deal report shares: visible deals, the team and owner
+    chosen, and the product, region and channel (the source of the lead) filters."""
+    clauses = [filters.owned(actor, "opportunity", Opportunity.owner_id)]
+    if filters.product_id is not None:
+        clauses.append(
+            sa.select(OpportunityProduct.id)
+            .where(
+                OpportunityProduct.opportunity_id == Opportunity.id,
+                OpportunityProduct.product_id == filters.product_id,
+            )
+            .exists()
+        )
+    if filters.region:
+        clauses.append(
+            sa.select(CustomerAddress.id)
+            .where(
+                CustomerAddress.customer_id == Opportunity.customer_id,
+                CustomerAddress.kind == AddressKind.BILLING,
+                CustomerAddress.country == filters.region,
+            )
+            .exists()
+        )
+    if filters.channel:
+        clauses.append(
+            Opportunity.lead_id.in_(sa.select(Lead.id).where(Lead.source == filters.channel))
+        )
+    return clauses
+
+
+# -- Funnel ------------------------------------------------------------------------------
+
+
+def funnel(filters, actor) -> Result:
+    first, after = filters.moments()
+    created = [Opportunity.created_at >= first, Opportunity.created_at < after]
+    where = created + _deal_filters(filters, actor)
+    depth = sa.case(
+        *[(StageChange.to_stage == stage, index) for index, stage in enumerate(STEPS, 1)],
+        else_=0,
+    )
+    reached = (
+        sa.select(StageChange.opportunity_id.label("deal_id"), sa.func.max(depth).label("depth"))
+        .group_by(StageChange.opportunity_id)
+        .subquery()
+    )
+    mine = Opportunity.currency == filters.currency
+    columns = []
+    for index in range(1, len(STEPS) + 1):
+        at_least = reached.c.depth >= index
+        columns += [
+            sa.func.count(sa.case((at_least, 1))),
+            sa.func.sum(sa.case((sa.and_(at_least, mine), Opportunity.amount), else_=0)),
+        ]
+    row = db.session.execute(
+        sa.select(*columns)
+        .select_from(Opportunity)
+        .join(reached, reached.c.deal_id == Opportunity.id)
+        .where(*where)
+    ).one()
+    others = Counter(
+        dict(
+            db.session.execute(
+                sa.select(Opportunity.currency, sa.func.count())
+                .where(*where, Opportunity.currency != filters.currency)
+                .group_by(Opportunity.currency)
+            ).all()
+        )
+    )
+    days = _days_in_stage(where)
+    rows = []
+    for index, stage in enumerate(STEPS):
+        count, amount = row[index * 2], sql.money(row[index * 2 + 1])
+        following = row[(index + 1) * 2] if index + 1 < len(STEPS) else None
+        rows.append(
+            {
+                "stage": str(STAGE_LABELS[stage]),
+                "deals": count,
+                "amount": amount,
+                "conversion": None if following is None else sql.percent(following, count),
+                "days": days.get(stage),
+            }
+        )
+    created_count, won_count = row[0], row[(len(STEPS) - 1) * 2]
+    return Result(
+        columns=[
+            Column("stage", str(_l("Stage"))),
+            Column("deals", str(_l("Deals that reached it")), "count"),
+            Column("amount", str(_l("Their amount")), "money"),
+            Column("conversion", str(_l("Went on to the next stage")), "percent"),
+            Column("days", str(_l("Average days in stage")), "days"),
+        ],
+        rows=rows,
+        figures=[
+            Figure(str(_l("Deals created")), created_count),
+            Figure(str(_l("Won")), won_count),
+            Figure(str(_l("Created to won")), sql.percent(won_count, created_count), "percent"),
+        ],
+        chart=Chart("hbar", "stage", ("deals",)),
+        notes=_deals_note(others),
+        currency=filters.currency,
+    )
+
+
+def _days_in_stage(where: list) -> dict[OpportunityStage, Decimal]:
+    """The mean days the deals of `where` spent in each stage they have left: from the
+    change that brought them in to the next change."""
+    entered = sa.func.lag(StageChange.changed_at).over(
+        partition_by=StageChange.opportunity_id, order_by=(StageChange.changed_at, StageChange.id)
+    )
+    stays = (
+        sa.select(
+            StageChange.from_stage.label("stage"),
+            StageChange.changed_at.label("left_at"),
+            entered.label("entered_at"),
+        )
+        .where(StageChange.opportunity_id.in_(sa.select(Opportunity.id).where(*where)))
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(stays.c.stage, sa.func.avg(sql.days_between(stays.c.entered_at, stays.c.left_at)))
+        .where(stays.c.stage.is_not(None), stays.c.entered_at.is_not(None))
+        .group_by(stays.c.stage)
+    ).all()
+    return {OpportunityStage(stage): sql.one_decimal(value) for stage, value in rows}
+
+
+# -- Win rate ----------------------------------------------------------------------------
+
+WIN_RATE_GROUPS = {
+    "rep": _l("Sales rep"),
+    "source": _l("Lead source"),
+    "product": _l("Product"),
+    "size": _l("Deal size"),
+}
+
+
+def win_rate(filters, actor) -> Result:
+    first, after = filters.moments()
+    where = [
+        Opportunity.stage.in_([WON, LOST]),
+        Opportunity.closed_at >= first,
+        Opportunity.closed_at < after,
+        *_deal_filters(filters, actor),
+    ]
+    group = filters.group or "rep"
+    notes: list[str] = []
+    if group == "rep":
+        from app.models.identity import User
+
+        label = sa.func.coalesce(User.name, "")
+        query = sa.select(label, Opportunity.stage, sa.func.count()).outerjoin(
+            User, User.id == Opportunity.owner_id
+        )
+    elif group == "source":
+        label = Lead.source
+        query = sa.select(label, Opportunity.stage, sa.func.count()).outerjoin(
+            Lead, Lead.id == Opportunity.lead_id
+        )
+    elif group == "product":
+        label = Product.name
+        query = (
+            sa.select(label, Opportunity.stage, sa.func.count(sa.distinct(Opportunity.id)))
+            .join(OpportunityProduct, OpportunityProduct.opportunity_id == Opportunity.id)
+            .join(Product, Product.id == OpportunityProduct.product_id)
+        )
+        notes.append(gettext("A deal with several products counts once for each of them."))
+    else:
+        bands = [(upper, str(text)) for upper, text in SIZE_BANDS]
+        label = sa.case(
+            *[(Opportunity.amount < upper, text) for upper, text in bands if upper is not None],
+            else_=bands[-1][1],
+        )
+        where.append(Opportunity.currency == filters.currency)
+        query = sa.select(label, Opportunity.stage, sa.func.count())
+        notes.append(
+            gettext(
+                "Sizes are amounts in %(currency)s; deals in other currencies are left out.",
+                currency=filters.currency,
+            )
+        )
+    counts: dict[str, Counter] = {}
+    for name, stage, count in db.session.execute(
+        query.where(*where).group_by(label, Opportunity.stage)
+    ):
+        counts.setdefault(_group_label(group, name), Counter())[stage] = count
+    if group == "size":
+        order = [str(text) for _upper, text in SIZE_BANDS]
+        names = [name for name in order if name in counts]
+    else:
+        names = sorted(counts, key=lambda name: (-sum(counts[name].values()), name))
+    rows = [
+        {
+            "group": name,
+            "won": counts[name][WON],
+            "lost": counts[name][LOST],
+            "rate": sql.percent(counts[name][WON], counts[name][WON] + counts[name][LOST]),
+        }
+        for name in names
+    ]
+    won = sum(row["won"] for row in rows) if group != "product" else None
+    lost = sum(row["lost"] for row in rows) if group != "product" else None
+    figures = []
+    if won is not None:
+        figures = [
+            Figure(str(_l("Won")), won),
+            Figure(str(_l("Lost")), lost),
+            Figure(str(_l("Win rate")), sql.percent(won, won + lost), "percent"),
+        ]
+    return Result(
+        columns=[
+            Column("group", str(WIN_RATE_GROUPS[group])),
+            Column("won", str(_l("Won")), "count"),
+            Column("lost", str(_l("Lost")), "count"),
+            Column("rate", str(_l("Win rate")), "percent"),
+        ],
+        rows=rows,
+        figures=figures,
+        chart=Chart("hbar", "group", ("rate",)),
+        notes=notes,
+        currency=filters.currency,
+    )
+
+
+def _group_label(group: str, name) -> str:
+    if group == "source":
+        if name is None:
+            return gettext("No lead (entered directly)")
+        return str(SOURCE_LABELS[LeadSource(name)])
+    if group == "rep" and not name:
+        return gettext("Nobody")
+    return str(name)
+
+
+# -- Product and regional sales ----------------------------------------------------------
+
+
+def _order_filters(filters, actor) -> list:
+    clauses = [
+        Order.status != OrderStatus.CANCELLED,
+        Order.order_date >= filters.start,
+        Order.order_date < filters.end,
+        filters.owned(actor, "order", Order.owner_id),
+    ]
+    if filters.region:
+        clauses.append(
+            sa.select(CustomerAddress.id)
+            .where(
+                CustomerAddress.customer_id == Order.customer_id,
+                CustomerAddress.kind == AddressKind.BILLING,
+                CustomerAddress.country == filters.region,
+            )
+            .exists()
+        )
+    return clauses
+
+
+def _other_currency_orders(where: list, currency: str) -> Counter:
+    return Counter(
+        dict(
+            db.session.execute(
+                sa.select(Order.currency, sa.func.count())
+                .where(*where, Order.currency != currency)
+                .group_by(Order.currency)
+            ).all()
+        )
+    )
+
+
+def product_sales(filters, actor) -> Result:
+    where = _order_filters(filters, actor)
+    net = OrderLine.net - OrderLine.discount_share
+    product = sa.func.coalesce(Product.name, OrderLine.name)
+    # Inline '' rather than a bound value: PostgreSQL must see the grouped expression and
+    # the selected one as the same.
+    line = sa.func.coalesce(Product.line, sa.literal_column("''"))
+    query = (
+        sa.select(
+            product,
+            line,
+            sa.func.sum(OrderLine.quantity),
+            sa.func.count(sa.distinct(Order.id)),
+            sa.func.sum(net),
+        )
+        .select_from(OrderLine)
+        .join(Order, Order.id == OrderLine.order_id)
+        .outerjoin(Product, Product.id == OrderLine.product_id)
+        .where(*where, Order.currency == filters.currency)
+        .group_by(product, line)
+        .order_by(sa.func.sum(net).desc(), product)
+    )
+    if filters.product_id is not None:
+        query = query.where(OrderLine.product_id == filters.product_id)
+    rows = [
+        {
+            "product": name,
+            "line": line,
+            "quantity": sql.one_decimal(quantity),
+            "orders": orders,
+            "revenue": sql.money(revenue),
+        }
+        for name, line, quantity, orders, revenue in db.session.execute(query)
+    ]
+    total = sum((row["revenue"] for row in rows), Decimal("0.00"))
+    for row in rows:
+        row["share"] = sql.percent(row["revenue"], total)
+    return Result(
+        columns=[
+            Column("product", str(_l("Product"))),
+            Column("line", str(_l("Product line"))),
+            Column("quantity", str(_l("Quantity")), "number"),
+            Column("orders", str(_l("Orders")), "count"),
+            Column("revenue", str(_l("Revenue")), "money"),
+            Column("share", str(_l("Share")), "percent"),
+        ],
+        rows=rows,
+        figures=[Figure(str(_l("Revenue")), total, "money")],
+        chart=Chart("hbar", "product", ("revenue",)),
+        notes=_orders_note(_other_currency_orders(where, filters.currency)),
+        currency=filters.currency,
+    )
+
+
+def regional_sales(filters, actor) -> Result:
+    where = _order_filters(filters, actor)
+    country = sa.func.coalesce(_billing_country(), sa.literal_column("''"))
+    query = (
+        sa.select(
+            country,
+            sa.func.count(sa.distinct(Order.customer_id)),
+            sa.func.count(Order.id),
+            sa.func.sum(net_amount_column()),
+        )
+        .select_from(Order)
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(*where, Order.currency == filters.currency)
+        .group_by(country)
+        .order_by(sa.func.sum(net_amount_column()).desc(), country)
+    )
+    if filters.product_id is not None:
+        query = query.where(
+            sa.select(OrderLine.id)
+            .where(OrderLine.order_id == Order.id, OrderLine.product_id == filters.product_id)
+            .exists()
+        )
+    rows = [
+        {
+            "region": code or gettext("No billing address"),
+            "customers": customers,
+            "orders": orders,
+            "revenue": sql.money(revenue),
+        }
+        for code, customers, orders, revenue in db.session.execute(query)
+    ]
+    total = sum((row["revenue"] for row in rows), Decimal("0.00"))
+    for row in rows:
+        row["share"] = sql.percent(row["revenue"], total)
+    return Result(
+        columns=[
+            Column("region", str(_l("Country"))),
+            Column("customers", str(_l("Customers")), "count"),
+            Column("orders", str(_l("Orders")), "count"),
+            Column("revenue", str(_l("Revenue")), "money"),
+            Column("share", str(_l("Share")), "percent"),
+        ],
+        rows=rows,
+        figures=[Figure(str(_l("Revenue")), total, "money")],
+        chart=Chart("hbar", "region", ("revenue",)),
+        notes=_orders_note(_other_currency_orders(where, filters.currency)),
+        currency=filters.currency,
+    )
+
+
+register(
+    Report(
+        key="sales-funnel",
+        family="sales",
+        title=_l("Sales funnel"),
+        definition=_l(
+            "The opportunities created in the period. For each stage: how many of them "
+            "reached it or a later stage (from their stage history; a deal that skipped a "
+            "stage counts as having passed it) and their amount; the share of those that "
+            "went on to the next stage; and the average days deals spent in the stage "
+            "before leaving it. Lost deals count up to the last stage they reached."
+        ),
+        entity="opportunity",
+        compute=funnel,
+        filters=("period", "team", "owner", "product", "region", "channel"),
+        channels=_lead_channels,
+    )
+)
+register(
+    Report(
+        key="win-rate",
+        family="sales",
+        title=_l("Win rate"),
+        definition=_l(
+            "Deals closed in the period: won out of won plus lost, grouped by the deal's "
+            "owner, the source of the lead it came from, its products, or its size. Open "
+            "deals do not count."
+        ),
+        entity="opportunity",
+        compute=win_rate,
+        filters=("period", "team", "owner", "product", "region", "channel"),
+        channels=_lead_channels,
+        groups=WIN_RATE_GROUPS,
+    )
+)
+register(
+    Report(
+        key="product-sales",
+        family="sales",
+        title=_l("Product sales"),
+        definition=_l(
+            "Order lines of the orders dated in the period (cancelled orders excepted): "
+            "quantity, number of orders and revenue per product, net of discounts and "
+            "before tax, with each product's share of the total."
+        ),
+        entity="order",
+        compute=product_sales,
+        filters=("period", "team", "owner", "product", "region"),
+    )
+)
+register(
+    Report(
+        key="regional-sales",
+        family="sales",
+        title=_l("Regional sales"),
+        definition=_l(
+            "Orders dated in the period (cancelled orders excepted), by the country of the "
+            "customer's billing address (its first one): customers, orders and revenue "
+            "net of discounts and before tax."
+        ),
+        entity="order",
+        compute=regional_sales,
+        filters=("period", "team", "owner", "product", "region"),
+    )
+)
