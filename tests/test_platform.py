@@ -139,6 +139,7 @@ def test_seed_is_deterministic_and_bilingual(db):
         "tickets": 300,
         "ticket_comments": 900,
         "survey_responses": 211,
+        "sales_costs": 36,
     }
     assert any(n.isascii() for n in names) and any(not n.isascii() for n in names)
     admin = db.session.execute(sa.select(User).where(User.role == Role.ADMIN)).scalar_one()

@@ -2,7 +2,18 @@
 
 from flask import current_app
 
-from app.jobs import campaigns, grading, maintenance, reminders, sequences, sla, ticket_mail
+from app.jobs import (
+    campaigns,
+    dashboards,
+    forecasts,
+    grading,
+    maintenance,
+    reminders,
+    reports,
+    sequences,
+    sla,
+    ticket_mail,
+)
 
 
 def register_periodic_jobs(scheduler) -> None:
@@ -14,6 +25,13 @@ def register_periodic_jobs(scheduler) -> None:
     scheduler.register(campaigns.resume_stalled_sends, "mail", cron="*/10 * * * *")
     # Every minute: a new lead's first email should not wait; an idle tick is one probe.
     scheduler.register(sequences.advance_sequences, "default", cron="* * * * *")
+    # Home dashboards: the active users' panels, computed ahead within the cache's
+    # lifetime (RAPPORT_REPORT_CACHE_SECONDS, 300 s by default).
+    scheduler.register(dashboards.warm_dashboards, "default", cron="*/4 * * * *")
+    # Nightly: the sales forecast report reads the runs this stores.
+    scheduler.register(forecasts.refresh_forecasts, "reports", cron="50 2 * * *")
+    # Scheduled report emails fall due on the hour: each goes within a quarter of an hour.
+    scheduler.register(reports.send_scheduled_reports, "reports", cron="*/15 * * * *")
     # Support mail is polled only where a mailbox is configured (an MTA may pipe it to
     # `flask rapport ingest-email` instead).
     if current_app.config.get("RAPPORT_IMAP_HOST"):

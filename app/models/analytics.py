@@ -37,6 +37,9 @@ class SalesCost(TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     note: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
 
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.amount} {self.currency}"
+
 
 class ForecastGrain(enum.Enum):
     MONTH = "MONTH"

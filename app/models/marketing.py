@@ -269,6 +269,16 @@ class MarketingEvent(db.Model):
         sa.Index("ix_marketing_events_visitor", "visitor_id"),
         # Who did this in the last N days (segments counting events): a covering range scan.
         sa.Index("ix_marketing_events_recent", "kind", "occurred_at", "contact_id", "lead_id"),
+        # Downloads by URL in a period (content performance): a small covering index.
+        sa.Index(
+            "ix_marketing_events_downloads",
+            "occurred_at",
+            "url",
+            "contact_id",
+            "lead_id",
+            postgresql_where=sa.text("kind = 'DOWNLOAD'"),
+            sqlite_where=sa.text("kind = 'DOWNLOAD'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

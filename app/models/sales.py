@@ -59,6 +59,7 @@ class Lead(RecordMixin, db.Model):
         sa.Index("ix_leads_email", "email"),
         sa.Index("ix_leads_email_key", "email_key"),
         sa.Index("ix_leads_created_at_id", "created_at", "id"),
+        sa.Index("ix_leads_campaign_id", "campaign_id", "status"),
     )
     __audit_ignore__ = frozenset({"email_key"})
 
@@ -288,6 +289,9 @@ class Opportunity(RecordMixin, db.Model):
         sa.Index("ix_opportunities_owner_id_id", "owner_id", "id"),
         sa.Index("ix_opportunities_name_id", "name", "id"),
         sa.Index("ix_opportunities_closed_at", "closed_at"),
+        # Deals made from a campaign or a lead (marketing reports).
+        sa.Index("ix_opportunities_campaign_id", "campaign_id"),
+        sa.Index("ix_opportunities_lead_id", "lead_id"),
         # The deal list's default order: by close date, undated last (opportunity_lists).
         sa.Index(
             "ix_opportunities_close_id",

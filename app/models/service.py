@@ -210,6 +210,10 @@ class Ticket(RecordMixin, db.Model):
     first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who wrote that first public reply (the first-response report credits them).
+    first_responder_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     # Set while PENDING: when the SLA clock stopped.
     sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the breach warning went out (once per ticket and due time).

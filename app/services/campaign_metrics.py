@@ -200,8 +200,9 @@ def _add_deals(figures: dict[int, CampaignMetrics], ids: list[int]) -> None:
             )
 
 
-def metrics_for(campaigns: Iterable[Campaign]) -> dict[int, CampaignMetrics]:
-    """The figures of each campaign, by id, in three queries for all of them."""
+def metrics_for(campaigns: Iterable[Campaign], email: bool = True) -> dict[int, CampaignMetrics]:
+    """The figures of each campaign, by id, in three queries for all of them (two with
+    email=False, for readers that show no email figures, like the campaign ROI report)."""
     figures = {
         c.id: CampaignMetrics(
             currency=c.currency,
@@ -213,7 +214,8 @@ def metrics_for(campaigns: Iterable[Campaign]) -> dict[int, CampaignMetrics]:
     }
     if figures:
         ids = list(figures)
-        _add_recipients(figures, ids)
+        if email:
+            _add_recipients(figures, ids)
         _add_leads(figures, ids)
         _add_deals(figures, ids)
     return figures

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models.identity import Role, Team, User
+from app.services.demo_costs import seed_sales_costs
 from app.services.demo_customers import seed_customers
 from app.services.demo_leads import seed_leads
 from app.services.demo_marketing import seed_marketing
@@ -129,6 +130,7 @@ SEEDERS: list[Callable[[SeedContext], dict]] = [
     seed_service,
     seed_targets,
     seed_marketing,
+    seed_sales_costs,
 ]
 
 

@@ -2,80 +2,30 @@
 names in instance/quotes, re-rendered when the quote changed after the last one.
 
 The renderer loads nothing but the company logo and the files in static/pdf: its URL
-fetcher refuses every other URL (network, data:, any other file), whatever a quote's text
-contains, so a quote cannot make the server read its own files or call other hosts.
+fetcher (app.services.pdf.PdfFetcher) refuses every other URL, whatever a quote's text
+contains.
 """
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import re
 import secrets
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import get_locale
 from sqlalchemy.orm.attributes import flag_modified
 from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
+from weasyprint.urls import path2url
 
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.customers import AddressKind, Contact, Customer, CustomerAddress
 from app.models.orders import Quote
+from app.services import pdf
 
-STATIC_FOLDER = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "pdf")
 _NAME = re.compile(r"^[0-9a-f]{32}\.pdf$")
-
-
-class ResourceRefused(ValueError):
-    """The renderer asked for a URL outside the allowed files."""
-
-
-class QuoteFetcher(URLFetcher):
-    """WeasyPrint's URL fetcher, deny by default: only `file:` URLs whose real path is the
-    configured logo or lies under static/pdf are read; everything else raises (WeasyPrint
-    then leaves the image or stylesheet out). `refused` lists what was turned down."""
-
-    def __init__(self, logo_path: str | None = None):
-        super().__init__(allowed_protocols=("file",), allow_redirects=False, timeout=1)
-        self.folder = os.path.realpath(STATIC_FOLDER)
-        self.logo = os.path.realpath(logo_path) if logo_path else None
-        self.refused: list[str] = []
-        self.served: list[str] = []
-
-    def allowed_path(self, url: str) -> str | None:
-        """The real path `url` names when it is an allowed file, else None."""
-        parts = urlsplit(url)
-        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
-            return None
-        path = os.path.realpath(url2pathname(parts.path))
-        if path == self.logo or os.path.commonpath([path, self.folder]) == self.folder:
-            return path if os.path.isfile(path) else None
-        return None
-
-    def fetch(self, url, headers=None):
-        path = self.allowed_path(url)
-        if path is None:
-            self.refused.append(url)
-            raise ResourceRefused(f"refused to load {url[:200]!r} while rendering a quote")
-        self.served.append(path)
-        with open(path, "rb") as fh:
-            body = fh.read()
-        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-        return URLFetcherResponse(path2url(path), body, {"Content-Type": content_type})
-
-    def open(self, url, data=None, timeout=None):
-        # The urllib opener this class inherits must never be reached.
-        return self.fetch(getattr(url, "full_url", url))
-
-
-def logo_path() -> str | None:
-    path = current_app.config.get("RAPPORT_COMPANY_LOGO")
-    return path if path and os.path.isfile(path) else None
 
 
 def _billing_address(customer: Customer) -> str:
@@ -98,7 +48,7 @@ def render_html(quote: Quote) -> str:
     config = current_app.config
     customer = db.session.get(Customer, quote.customer_id)
     contact = db.session.get(Contact, quote.contact_id) if quote.contact_id else None
-    logo = logo_path()
+    logo = pdf.logo_path()
     return render_template(
         "pdf/quote.html",
         quote=quote,
@@ -115,12 +65,11 @@ def render_html(quote: Quote) -> str:
     )
 
 
-def render_pdf(quote: Quote, fetcher: QuoteFetcher | None = None) -> bytes:
+def render_pdf(quote: Quote, fetcher: pdf.PdfFetcher | None = None) -> bytes:
     """The quote as PDF bytes, in the current locale. Relative URLs resolve against
     static/pdf, and the fetcher refuses anything but the logo and that folder."""
-    fetcher = fetcher or QuoteFetcher(logo_path())
-    base_url = path2url(os.path.realpath(STATIC_FOLDER) + os.sep)
-    document = HTML(string=render_html(quote), base_url=base_url, url_fetcher=fetcher)
+    fetcher = fetcher or pdf.PdfFetcher(pdf.logo_path())
+    document = HTML(string=render_html(quote), base_url=pdf.base_url(), url_fetcher=fetcher)
     return document.write_pdf()
 
 

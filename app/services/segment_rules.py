@@ -9,25 +9,19 @@ added in the builder) is ignored, so half-built definitions count while being ed
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
-
 import sqlalchemy as sa
 from flask_babel import gettext
 
 from app.extensions import db
 from app.models.activities import ActivityKind
 from app.models.marketing import Campaign, SegmentEntity
+from app.services import condition_values as cv
 from app.services import segment_fields as sf
 from app.services import tags
 from app.services.validation import RecordInvalid
 
 MAX_GROUPS = 10
 MAX_CONDITIONS = 20
-MAX_TEXT = 200
-MAX_DAYS = 36_500
-MAX_CHOICES = 100
-MAX_NUMBER = Decimal("1e15")
 MATCHES = ("all", "any")
 
 
@@ -54,79 +48,9 @@ def fields_for(entity, definition=None) -> dict[str, sf.Field]:
     return sf.fields_for(as_entity(entity), with_custom=with_custom)
 
 
-class _Bad(ValueError):
-    """A condition's problem, to be prefixed with where it is."""
-
-
-def _integer(value, low: int, high: int, message: str) -> int:
-    if isinstance(value, bool):
-        raise _Bad(message)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or not low <= value <= high:
-        raise _Bad(message)
-    return value
-
-
-def _days(value, optional: bool = False) -> int | None:
-    if optional and value in (None, "", 0, "0"):
-        return None
-    message = gettext("Enter a number of days from 1 to %(max)d.", max=MAX_DAYS)
-    return _integer(value, 1, MAX_DAYS, message)
-
-
-def _text(value) -> str:
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise _Bad(gettext("Enter a value to compare with."))
-    value = " ".join(value.split())
-    if len(value) > MAX_TEXT:
-        raise _Bad(gettext("Use at most %(max)d characters.", max=MAX_TEXT))
-    return value
-
-
-def _number(value, integer: bool) -> str:
-    problem = gettext("Enter a number, for example 1250 or 99.90.")
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise _Bad(problem)
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _Bad(problem) from None
-    if not number.is_finite() or abs(number) >= MAX_NUMBER:
-        raise _Bad(problem)
-    if integer and number != number.to_integral_value():
-        raise _Bad(gettext("Enter a whole number."))
-    return format(number.normalize(), "f") if number else "0"
-
-
-def _date(value) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
-    try:
-        return date.fromisoformat(str(value).strip()).isoformat()
-    except ValueError:
-        raise _Bad(gettext("Enter a date such as 2025-03-31.")) from None
-
-
-def _choice(field: sf.Field, op: str, value):
-    allowed = {key for key, _label in field.choices}
-    if op in ("in", "not_in"):
-        values = [value] if isinstance(value, str) else value
-        if not isinstance(values, list) or not values or len(values) > MAX_CHOICES:
-            raise _Bad(gettext("Choose one or more values."))
-        if any(not isinstance(v, str) or v not in allowed for v in values):
-            raise _Bad(gettext("Choose values from the list."))
-        return list(dict.fromkeys(values))
-    if not isinstance(value, str) or value not in allowed:
-        raise _Bad(gettext("Choose a value from the list."))
-    return value
-
-
 def _parts(value) -> dict:
     if not isinstance(value, dict):
-        raise _Bad(gettext("Fill in this condition's values."))
+        raise cv.BadValue(gettext("Fill in this condition's values."))
     return value
 
 
@@ -135,60 +59,60 @@ def _clean_value(field: sf.Field, op: str, value):
     if op in sf.NO_VALUE:
         return None
     if field.type == sf.TEXT:
-        return _text(value)
+        return cv.text(value)
     if field.type == sf.NUMBER:
-        return _number(value, field.integer)
+        return cv.number(value, field.integer)
     if field.type == sf.DATE:
-        return _days(value) if op in ("within_days", "older_than_days") else _date(value)
+        return cv.days(value) if op in ("within_days", "older_than_days") else cv.day(value)
     if field.type == sf.CHOICE:
-        return _choice(field, op, value)
+        return cv.choice(field.choices, op, value)
     if field.type == sf.TAG:
         try:
             return tags.normalise(value if isinstance(value, str) else "")
         except tags.TagError as error:
-            raise _Bad(str(error)) from None
+            raise cv.BadValue(str(error)) from None
     parts = _parts(value)
     if field.type == sf.ACTIVITY:
         kind = parts.get("kind") or ""
         if kind and kind not in {k.value for k in ActivityKind}:
-            raise _Bad(gettext("Choose a kind of activity from the list."))
-        return {"kind": kind, "days": _days(parts.get("days"))}
+            raise cv.BadValue(gettext("Choose a kind of activity from the list."))
+        return {"kind": kind, "days": cv.days(parts.get("days"))}
     if field.type == sf.CAMPAIGN:
         campaign_id = parts.get("campaign_id")
         if campaign_id in (None, "", 0, "0"):
             campaign_id = None
         else:
-            campaign_id = _integer(campaign_id, 1, 2**31 - 1, gettext("Choose a campaign."))
-        return {"campaign_id": campaign_id, "days": _days(parts.get("days"), optional=True)}
+            campaign_id = cv.integer(campaign_id, 1, 2**31 - 1, gettext("Choose a campaign."))
+        return {"campaign_id": campaign_id, "days": cv.days(parts.get("days"), optional=True)}
     kind = parts.get("kind")
     if kind not in {key for key, _label in sf.EVENT_KINDS}:
-        raise _Bad(gettext("Choose a kind of event from the list."))
+        raise cv.BadValue(gettext("Choose a kind of event from the list."))
     count_problem = gettext("Enter a number of times from 0 to 1,000,000.")
     return {
         "kind": kind,
-        "days": _days(parts.get("days")),
-        "count": _integer(parts.get("count"), 0, 1_000_000, count_problem),
+        "days": cv.days(parts.get("days")),
+        "count": cv.integer(parts.get("count"), 0, 1_000_000, count_problem),
     }
 
 
 def _clean_condition(fields: dict, entity: SegmentEntity, condition) -> dict | None:
-    """A condition in its stored form; None for a blank row; _Bad for a bad one."""
+    """A condition in its stored form; None for a blank row; cv.BadValue for a bad one."""
     if not isinstance(condition, dict):
-        raise _Bad(gettext("This condition is not valid."))
+        raise cv.BadValue(gettext("This condition is not valid."))
     key = condition.get("field")
     if key in (None, ""):
         return None
     field = fields.get(key) if isinstance(key, str) else None
     if field is None:
         label = gettext("contacts") if entity is SegmentEntity.CONTACT else gettext("leads")
-        raise _Bad(
+        raise cv.BadValue(
             gettext("There is no field “%(field)s” for %(entity)s.", field=key, entity=label)
         )
     op = condition.get("op")
     if op not in field.ops:
         if op in (None, ""):
-            raise _Bad(gettext("Choose how to compare %(field)s.", field=field.label))
-        raise _Bad(
+            raise cv.BadValue(gettext("Choose how to compare %(field)s.", field=field.label))
+        raise cv.BadValue(
             gettext(
                 "“%(op)s” does not apply to %(field)s.",
                 op=sf.OPERATOR_LABELS.get(op, op) if isinstance(op, str) else op,
@@ -244,7 +168,7 @@ def _checked(entity: SegmentEntity, definition) -> tuple[dict, dict]:
         for c, condition in enumerate(conditions):
             try:
                 clean = _clean_condition(fields, entity, condition)
-            except _Bad as bad:
+            except cv.BadValue as bad:
                 errors[f"{key}.conditions.{c}"] = f"{_where(g, c)}: {bad}"
                 continue
             if clean is not None:

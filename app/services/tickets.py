@@ -348,6 +348,7 @@ def add_comment(
         ticket.last_agent_reply_at = now
         if ticket.first_responded_at is None:
             ticket.first_responded_at = now
+            ticket.first_responder_id = actor.id
         ticket.updated_by_id = actor.id
         db.session.flush()
         emit("replied", ticket, comment=comment)

@@ -72,6 +72,7 @@ def test_no_response_carries_a_secret(app, client, token_for, worker):
         "template_id": make_template(admin).id,
         "campaign_id": make_campaign(admin).id,
         "form_id": (form := make_web_form(admin)).id,
+        "key": "win-rate",
     }
     submission = FormSubmission(form_id=form.id, data={"email": "visitor@example.com"})
     db.session.add(submission)

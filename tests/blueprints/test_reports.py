@@ -108,3 +108,16 @@ def test_reports_about_records_one_may_not_read_are_not_found(login):
 def test_signed_out_readers_are_sent_to_sign_in(client):
     response = client.get("/reports/win-rate")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_report_is_kept_a_few_minutes_and_says_when_it_was_computed(login, rep):
+    _won(rep, "First")
+    client = login(rep)
+    assert "100.0 %" in client.get("/reports/win-rate?group=rep").get_data(as_text=True)
+    deal = make_opportunity(rep, stage="CLOSED_LOST", amount="10")
+    deal.closed_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    kept = client.get("/reports/win-rate?group=rep").get_data(as_text=True)
+    assert "100.0 %" in kept and 'id="report-refresh"' in kept and "Computed" in kept
+    fresh = client.get("/reports/win-rate?group=rep&fresh=1").get_data(as_text=True)
+    assert "50.0 %" in fresh

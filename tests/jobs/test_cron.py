@@ -15,6 +15,8 @@ def test_periodic_jobs_are_registered_with_rqs_cron_scheduler():
     names = {job.func_name for job in scheduler.get_jobs()}
     assert "app.jobs.maintenance.purge_old_exports" in names
     assert "app.jobs.sla.check_sla" in names
+    assert "app.jobs.dashboards.warm_dashboards" in names
+    assert "app.jobs.forecasts.refresh_forecasts" in names
     assert "app.jobs.ticket_mail.poll_imap" not in names  # no mailbox configured
 
 
@@ -39,3 +41,10 @@ def test_purge_removes_only_old_exports(worker):
     assert job.is_finished and job.return_value() == 1
     assert exports.result_path(old_name) is None
     assert exports.result_path(new_name) == new_path
+
+
+def test_scheduled_reports_are_swept_every_quarter_hour():
+    scheduler = CronScheduler(connection=queues.connection())
+    register_periodic_jobs(scheduler)
+    crons = {job.func_name: job.cron for job in scheduler.get_jobs()}
+    assert crons["app.jobs.reports.send_scheduled_reports"] == "*/15 * * * *"

@@ -18,6 +18,7 @@ def test_the_seed_adds_the_catalogue_and_three_price_books(app):
     assert summary["products"] == 40 and summary["price_books"] == 3
     names = db.session.scalars(sa.select(Product.name)).all()
     assert "Rapport CRM 專業版 年授權" in names and "Sales tablet 10-inch" in names
+    assert set(db.session.scalars(sa.select(Product.line))) == {"Software", "Services", "Hardware"}
     rates = set(db.session.scalars(sa.select(Product.tax_rate)))
     assert rates == {D("5.00"), D("0.00")}
     assert db.session.scalar(sa.select(sa.func.count()).where(Product.is_active.is_(False))) == 2

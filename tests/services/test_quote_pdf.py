@@ -13,8 +13,8 @@ from weasyprint import HTML
 from weasyprint.urls import path2url
 
 from app.extensions import db
-from app.services import quote_pdf, quotes
-from app.services.quote_pdf import QuoteFetcher, ResourceRefused
+from app.services import pdf, quote_pdf, quotes
+from app.services.pdf import PdfFetcher, ResourceRefused
 from tests.factories import make_contact, make_customer, make_quote, make_user
 
 LINES = [
@@ -88,9 +88,9 @@ def test_markup_in_a_quote_is_neither_read_nor_fetched(rep, recorder, monkeypatc
         lines=[{"name": "Line", "description": payload, "quantity": "1", "unit_price": "1"}],
     )
     fetched = []
-    real_fetch = QuoteFetcher.fetch
+    real_fetch = PdfFetcher.fetch
     monkeypatch.setattr(
-        QuoteFetcher,
+        PdfFetcher,
         "fetch",
         lambda self, url, headers=None: fetched.append(url) or real_fetch(self, url, headers),
     )
@@ -107,13 +107,13 @@ def test_markup_in_a_quote_is_neither_read_nor_fetched(rep, recorder, monkeypatc
 def test_markup_that_escaped_escaping_would_still_be_refused(app, recorder):
     """Were user text ever inserted unescaped, the fetcher is the second wall."""
     port, hits = recorder
-    fetcher = QuoteFetcher(quote_pdf.logo_path())
+    fetcher = PdfFetcher(pdf.logo_path())
     html = (
         f'<p>x</p><img src="file:///etc/passwd"><img src="http://127.0.0.1:{port}/x.png">'
         f'<link rel="stylesheet" href="http://127.0.0.1:{port}/s.css">'
         '<img src="../../../../etc/passwd"><style>@import url("/etc/passwd");</style>'
     )
-    base_url = path2url(os.path.realpath(quote_pdf.STATIC_FOLDER) + os.sep)
+    base_url = path2url(os.path.realpath(pdf.STATIC_FOLDER) + os.sep)
 
     data = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
 
@@ -126,8 +126,8 @@ def test_markup_that_escaped_escaping_would_still_be_refused(app, recorder):
 
 def test_the_fetcher_refuses_everything_but_the_logo_and_static_pdf(app, recorder, tmp_path):
     port, hits = recorder
-    fetcher = QuoteFetcher(quote_pdf.logo_path())
-    static = os.path.realpath(quote_pdf.STATIC_FOLDER)
+    fetcher = PdfFetcher(pdf.logo_path())
+    static = os.path.realpath(pdf.STATIC_FOLDER)
     outside = tmp_path / "secret.txt"
     outside.write_text("secret")
     sneaky = os.path.join(static, "link-to-secret.css")
@@ -164,7 +164,7 @@ def test_a_logo_outside_static_pdf_is_allowed_when_configured(app, rep, tmp_path
     logo = tmp_path / "brand.svg"
     logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
     monkeypatch.setitem(app.config, "RAPPORT_COMPANY_LOGO", str(logo))
-    fetcher = QuoteFetcher(quote_pdf.logo_path())
+    fetcher = PdfFetcher(pdf.logo_path())
 
     quote_pdf.render_pdf(make_quote(rep), fetcher)
 

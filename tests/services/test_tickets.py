@@ -57,9 +57,14 @@ def test_the_first_public_reply_is_the_first_response_and_notes_are_not(agent, e
     tickets.add_comment(ticket, agent, "Looking into it", internal=True)
     assert ticket.first_responded_at is None
     tickets.add_comment(ticket, agent, "We are on it")
-    assert ticket.first_responded_at is not None
-    assert [event for event, *_ in events] == ["created", "noted", "replied"]
-    assert [c.body for c in tickets.comments_of(ticket, include_internal=False)] == ["We are on it"]
+    assert ticket.first_responded_at is not None and ticket.first_responder_id == agent.id
+    first = ticket.first_responded_at
+    colleague = make_user(Role.SUPPORT)
+    tickets.add_comment(ticket, colleague, "Fixed on our side")
+    assert (ticket.first_responded_at, ticket.first_responder_id) == (first, agent.id)
+    assert [event for event, *_ in events] == ["created", "noted", "replied", "replied"]
+    public = [c.body for c in tickets.comments_of(ticket, include_internal=False)]
+    assert public == ["We are on it", "Fixed on our side"]
 
 
 def test_a_customer_reply_reopens_a_resolved_ticket_and_wakes_a_pending_one(agent, events):

@@ -24,6 +24,7 @@ def register_api(app: Flask) -> None:
         orders,
         products,
         quotes,
+        reports,
         segments,
         teams,
         tickets,
@@ -34,7 +35,7 @@ def register_api(app: Flask) -> None:
 
     resources = (
         users, teams, customers, contacts, activities, leads, products, opportunities, quotes,
-        orders, tickets, kb, jobs, campaigns, email_templates, segments, web_forms,
+        orders, tickets, kb, jobs, campaigns, email_templates, segments, web_forms, reports,
     )  # fmt: skip
     for resource in resources:
         api.register_blueprint(resource.bp)

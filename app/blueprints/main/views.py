@@ -3,7 +3,7 @@ from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from app import queues
-from app.blueprints.main import bp
+from app.blueprints.main import bp, dashboard
 from app.extensions import csrf, db, limiter
 from app.htmx import render_page_or_fragment
 from app.redirects import safe_next
@@ -13,7 +13,7 @@ from app.services import accounts
 @bp.get("/")
 @login_required
 def home():
-    return render_page_or_fragment("main/home.html", "main/_home.html")
+    return render_page_or_fragment("main/home.html", "main/_home.html", **dashboard.home_context())
 
 
 @bp.post("/language")

@@ -17,10 +17,11 @@ from app.models.identity import Team, User
 from app.models.marketing import Segment
 from app.models.sales import Product
 from app.services import exports, reports
+from app.services.reports import store
 from app.services.reports.filters import PERIODS
 
 
-def _report_or_404(key: str) -> reports.Report:
+def report_or_404(key: str) -> reports.Report:
     report = reports.get(key)
     if report is None or not reports.may_read(current_user, report):
         abort(404)
@@ -61,16 +62,17 @@ def index():
 
 @bp.get("/<key>")
 def show(key: str):
-    report = _report_or_404(key)
+    report = report_or_404(key)
     filters, errors = report.parse_filters(request.args)
-    result = reports.run(report, filters, current_user)
+    computed = store.run(report, filters, current_user, fresh=bool(request.args.get("fresh")))
     return render_page_or_fragment(
         "reports/show.html",
         "reports/_body.html",
         report=report,
         filters=filters,
         errors=errors,
-        result=result,
+        result=computed.result,
+        computed=computed,
         periods=PERIODS,
         choices=_choices(report),
     )
@@ -78,10 +80,9 @@ def show(key: str):
 
 @bp.get("/<key>.csv")
 def csv(key: str):
-    report = _report_or_404(key)
+    report = report_or_404(key)
     filters, _errors = report.parse_filters(request.args)
-    result = reports.run(report, filters, current_user)
-    header, rows = result.table()
+    header, rows = store.run(report, filters, current_user).result.table()
     name = re.sub(r"[^a-z0-9-]+", "-", f"{report.key}-{filters.start}-{filters.end}")
     return Response(
         exports.csv_text(header, rows),

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 
-from app import permissions
+from app import database, permissions
+from app.extensions import db
 from app.services.reports import filters
 from app.services.reports.filters import Filters
 from app.services.reports.results import Result
@@ -38,6 +39,11 @@ class Report:
     # How the rows may be grouped ("rep", "source"...): key -> label; the first is the
     # default.
     groups: dict[str, str] = dataclasses.field(default_factory=dict)
+    # A fragment its page adds to the toolbar (a report's own actions), or "".
+    toolbar: str = ""
+    # Other entities whose read rights also shape the figures (a stored result is shared
+    # only by readers with the same scopes on all of them).
+    also_reads: tuple[str, ...] = ()
 
     def channel_choices(self) -> list[tuple[str, str]]:
         return self.channels() if self.channels else []
@@ -81,4 +87,5 @@ def run(report: Report, filters: Filters, actor) -> Result:
     records."""
     if not may_read(actor, report):
         raise permissions.PermissionDenied()
+    database.room_for_hashes(db.session)  # aggregates and sorts stay in memory
     return report.compute(filters, actor)
