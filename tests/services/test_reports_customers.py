@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from app import permissions
 from app.extensions import db
@@ -342,3 +343,36 @@ def test_satisfaction_of_a_period_without_surveys():
     assert [r["csat_answers"] for r in result.rows] == [0, 0, 0]
     assert all(r["csat_average"] is None and r["nps"] is None for r in result.rows)
     assert [f.value for f in result.figures] == [None, None, None]
+
+
+def test_a_segment_of_contacts_keeps_their_customers(history):
+    from app.models.customers import Contact, Customer
+    from app.models.marketing import SegmentKind
+    from tests.factories import make_contact
+    from tests.marketing_factories import make_segment
+
+    # A static list with a contact of S and one of T: the two customers of 2025 Q1.
+    customers = db.session.scalars(sa.select(Customer).order_by(Customer.id)).all()
+    s, t = customers[3], customers[4]
+    members = [make_contact(history["amy"], s).id, make_contact(history["amy"], t).id]
+    make_contact(history["amy"], customers[0])  # P's contact, not in the list
+    segment = make_segment(history["amy"], kind=SegmentKind.STATIC, members=members)
+    db.session.commit()
+    result = run("ltv", history["manager"], {**YEAR_2025, "segment": str(segment.id)})
+    assert [(r["cohort"], r["customers"]) for r in result.rows] == [("2025 Q1", 2)]
+    # S 1200 + T 1000 in 2025 from 2 customers.
+    figures = {f.label: f.value for f in result.figures}
+    assert figures["Revenue per customer per year"] == Decimal("1100.00")
+    assert db.session.scalar(sa.select(sa.func.count(Contact.id))) == 3
+
+
+def test_a_segment_of_leads_is_refused_for_customer_reports(history):
+    from app.models.marketing import SegmentEntity
+    from tests.marketing_factories import make_segment
+
+    leads = make_segment(history["amy"], entity=SegmentEntity.LEAD)
+    db.session.commit()
+    report = reports.get("ltv")
+    filters, errors = report.parse_filters({**YEAR_2025, "segment": str(leads.id)})
+    assert errors == {"segment": "Choose a segment of contacts."}
+    assert filters.segment_id is None

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from app import permissions
 from app.extensions import db
@@ -283,3 +284,22 @@ def test_marketing_reports_follow_the_readers_rights(content):
     filters, _ = reports.get("lead-conversion").parse_filters(Q1, today=TODAY)
     with pytest.raises(permissions.PermissionDenied):
         reports.run(reports.get("lead-conversion"), filters, agent)
+
+
+def test_lead_conversion_of_a_segment_of_leads(marketing):
+    from app.models.marketing import SegmentEntity
+    from app.models.sales import Lead, LeadSource
+    from tests.marketing_factories import make_segment
+
+    # Every lead from a web form: 5, of which 3 converted.
+    web = make_segment(
+        marketing["admin"],
+        entity=SegmentEntity.LEAD,
+        definition={"match": "all", "groups": [{"match": "all", "conditions": [
+            {"field": "source", "op": "eq", "value": "WEB_FORM"}]}]},
+    )  # fmt: skip
+    db.session.commit()
+    result = run("lead-conversion", marketing["admin"], {**Q1, "segment": str(web.id)})
+    assert [(r["group"], r["leads"], r["converted"]) for r in result.rows] == [("Web form", 5, 3)]
+    total = db.session.scalar(sa.select(sa.func.count()).where(Lead.source == LeadSource.WEB_FORM))
+    assert total == 5

@@ -5,7 +5,7 @@ app.services.dashboard_cache)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -13,12 +13,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField
 from wtforms.validators import NumberRange, Optional
 
+from app import queues
 from app.blueprints.main import bp
 from app.blueprints.record_forms import save_valid_form
-from app.services import dashboard_cache, dashboards
+from app.jobs import dashboards as dashboard_jobs
+from app.services import dashboard_cache, dashboard_export, dashboards, exports
 from app.services.reports.filters import PERIODS
 
 REFRESH_SECONDS = 120
+RENDER_TIMEOUT = 300  # seconds a dashboard PDF may take (a dozen panels)
 
 
 def home_context() -> dict:
@@ -41,6 +44,35 @@ def dashboard_panel(key: str):
         panel, current_user, request.args.get("period"), fresh=request.args.get("fresh") == "1"
     )
     return render_template("main/_panel.html", shown=shown)
+
+
+@bp.post("/home/pdf")
+@login_required
+def dashboard_pdf():
+    """Queue the PDF of the reader's dashboard over the period shown; answer with the
+    job's progress bar."""
+    job = queues.enqueue(
+        dashboard_jobs.render_dashboard_pdf,
+        dashboards.period_of(request.form.get("period")),
+        actor=current_user,
+        title=_("PDF of your dashboard"),
+        queue_name="reports",
+        job_timeout=RENDER_TIMEOUT,
+    )
+    return render_template("jobs/_progress.html", job=job)
+
+
+@bp.get("/home.csv")
+@login_required
+def dashboard_csv():
+    period = request.args.get("period")
+    header, rows = dashboard_export.csv_table(current_user, period)
+    name = dashboard_export.download_name(period)
+    return Response(
+        exports.csv_text(header, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
 
 
 class PanelChoice(Form):

@@ -47,6 +47,8 @@ def _choices(report: reports.Report) -> dict:
         choices["product"] = [(str(i), name) for i, name in db.session.execute(query)]
     if "segment" in report.filters:
         query = sa.select(Segment.id, Segment.name).order_by(Segment.name)
+        if report.segment_entity:
+            query = query.where(Segment.entity == report.segment_entity)
         choices["segment"] = [(str(i), name) for i, name in db.session.execute(query)]
     return choices
 

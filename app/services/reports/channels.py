@@ -45,6 +45,9 @@ def _chosen(filters, actor) -> list:
     clauses = [filters.owned(actor, "lead", Lead.owner_id)]
     if filters.channel:
         clauses.append(Lead.source == LeadSource(filters.channel))
+    members = filters.segment_members()
+    if members is not None:
+        clauses.append(Lead.id.in_(members))
     return clauses
 
 

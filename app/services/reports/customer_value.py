@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import permissions
 from app.extensions import db
-from app.models.customers import AddressKind, Customer, CustomerAddress
+from app.models.customers import AddressKind, Contact, Customer, CustomerAddress
 from app.models.orders import Order, OrderStatus
 from app.services import targets
 from app.services.orders import net_amount_column
@@ -89,6 +89,11 @@ def customer_filters(filters, actor) -> list:
             )
             .exists()
         )
+    members = filters.segment_members()
+    if members is not None:
+        # The customers of the segment's contacts.
+        contacts = sa.select(Contact.customer_id).where(Contact.id.in_(members))
+        clauses.append(Customer.id.in_(contacts))
     if not clauses:
         return []
     return [Order.customer_id.in_(sa.select(Customer.id).where(*clauses))]

@@ -140,7 +140,7 @@ def acquisition_cost(filters, actor) -> Result:
 
 # -- The catalogue -------------------------------------------------------------------------
 
-CUSTOMER_FILTERS = ("period", "team", "owner", "region")
+CUSTOMER_FILTERS = ("period", "team", "owner", "region", "segment")
 
 register(
     Report(
@@ -181,6 +181,7 @@ register(
         entity="customer",
         compute=lifetime_value,
         filters=CUSTOMER_FILTERS,
+        segment_entity="CONTACT",
     )
 )
 register(
@@ -199,6 +200,7 @@ register(
         entity="customer",
         compute=churn_rate,
         filters=CUSTOMER_FILTERS,
+        segment_entity="CONTACT",
     )
 )
 register(

@@ -113,6 +113,17 @@ class Filters:
                 values[name] = str(value)
         return values
 
+    def segment_members(self):
+        """A SELECT of the ids of the chosen segment's members (contact or lead ids, as
+        the report's segment entity says), or None when no segment is chosen."""
+        if self.segment_id is None:
+            return None
+        from app.services import segments
+
+        segment = db.session.get(Segment, self.segment_id)
+        model = segments.model_for(segment.entity)
+        return sa.select(model.id).where(segments.member_clause(segment))
+
     def owned(self, actor, entity: str, owner_column, team_column=None):
         """Rows of `entity` the reader may read, narrowed to the chosen team and owner."""
         clauses = [permissions.visible(actor, entity, owner_column, team_column=team_column)]
@@ -147,6 +158,7 @@ def parse(
     channels: Iterable[str] = (),
     groups: Iterable[str] = (),
     today=None,
+    segment_entity: str = "",
 ) -> tuple[Filters, dict[str, str]]:
     """Filters from query-string `args`, keeping only the `allowed` names, and a message
     for each value refused (that filter is then left unset). `channels` and `groups` are
@@ -194,6 +206,14 @@ def parse(
         values["segment_id"] = _record_id(
             args.get("segment"), Segment, "segment", errors, gettext("Choose a segment.")
         )
+        chosen = values["segment_id"] and db.session.get(Segment, values["segment_id"])
+        if chosen and segment_entity and chosen.entity.value != segment_entity:
+            errors["segment"] = (
+                gettext("Choose a segment of leads.")
+                if segment_entity == "LEAD"
+                else gettext("Choose a segment of contacts.")
+            )
+            values["segment_id"] = None
     if "region" in allowed:
         region = str(args.get("region") or "").strip().upper()
         if region and not (len(region) == 2 and region.isalpha()):

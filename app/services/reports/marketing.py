@@ -252,7 +252,8 @@ register(
         ),
         entity="lead",
         compute=lead_conversion,
-        filters=("period", "team", "owner", "channel"),
+        filters=("period", "team", "owner", "channel", "segment"),
+        segment_entity="LEAD",
         channels=lead_channels,
         groups=CONVERSION_GROUPS,
     )
@@ -272,7 +273,8 @@ register(
         ),
         entity="lead",
         compute=channel_effectiveness,
-        filters=("period", "team", "owner", "channel"),
+        filters=("period", "team", "owner", "channel", "segment"),
+        segment_entity="LEAD",
         channels=lead_channels,
     )
 )

@@ -41,6 +41,8 @@ class Report:
     groups: dict[str, str] = dataclasses.field(default_factory=dict)
     # A fragment its page adds to the toolbar (a report's own actions), or "".
     toolbar: str = ""
+    # What the segment filter picks from: segments of "CONTACT"s or of "LEAD"s.
+    segment_entity: str = ""
     # Other entities whose read rights also shape the figures (a stored result is shared
     # only by readers with the same scopes on all of them).
     also_reads: tuple[str, ...] = ()
@@ -56,6 +58,7 @@ class Report:
             channels=[value for value, _label in self.channel_choices()],
             groups=list(self.groups),
             today=today,
+            segment_entity=self.segment_entity,
         )
 
 
