@@ -54,7 +54,16 @@ def seed(seed_value: int, scale: str) -> None:
     db.session.commit()
     for name, count in summary.items():
         click.echo(f"{name}: {count}")
+    click.echo(f"forecast series: {demo.fit_forecasts()}")
     click.echo(f"Sign in as admin@example.com with password {password}")
+
+
+@rapport.command("fit-forecasts")
+def fit_forecasts() -> None:
+    """Fit every sales forecast now (the nightly job does it too)."""
+    from app.services import demo
+
+    click.echo(f"forecast series: {demo.fit_forecasts()}")
 
 
 @rapport.command()

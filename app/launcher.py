@@ -38,6 +38,7 @@ def prepare_database(app: Flask) -> str | None:
         set_actor(db.session, None, source="cli")
         demo.seed(seed=42, scale="small", admin_password=password)
         db.session.commit()
+        demo.fit_forecasts()
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
             fh.write(password)
     if not os.path.exists(path):

@@ -3,6 +3,7 @@ zone); permission checks."""
 
 from __future__ import annotations
 
+import math
 from datetime import tzinfo
 from decimal import Decimal
 
@@ -72,6 +73,22 @@ def datetime_(value, fmt: str = "medium", zone: tzinfo | None = None) -> str:
     return format_datetime(value, fmt) if zone is None else timezones.format_local(value, zone, fmt)
 
 
+def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """Round axis values from at most `low` to at least `high`, about `count` steps of 1, 2
+    or 5 times a power of ten (0, 2,500, 5,000 rather than 0, 1,256, 2,512)."""
+    low, high = min(float(low), 0.0), float(high)
+    if high <= low:
+        high = low + 1
+    raw = (high - low) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(f * power for f in (1, 2, 2.5, 5, 10) if f * power >= raw)
+    first = math.floor(low / step)
+    ticks = [round(first * step, 10)]
+    while ticks[-1] < high:
+        ticks.append(round((first + len(ticks)) * step, 10))
+    return ticks
+
+
 def time_zone_name() -> str:
     """The zone the page shows and reads times in."""
     return str(get_timezone())
@@ -119,7 +136,11 @@ def register(app: Flask) -> None:
     )
     app.jinja_env.filters.update(money=money, number=number, date=date, datetime=datetime_)
     app.jinja_env.globals.update(
-        can=can, get_locale=get_locale, options=options, time_zone_name=time_zone_name
+        can=can,
+        get_locale=get_locale,
+        nice_ticks=nice_ticks,
+        options=options,
+        time_zone_name=time_zone_name,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

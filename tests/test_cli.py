@@ -27,6 +27,12 @@ def test_seed_command_prints_the_admin_login(app, db):
     result = app.test_cli_runner().invoke(args=["rapport", "seed", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "users: 13" in result.output and "admin@example.com" in result.output
+    # The demo's forecasts are fitted at once: the company's, each team's and each line's.
+    fitted = int(result.output.split("forecast series: ")[1].split()[0])
+    assert fitted > 0
+    from app.models.analytics import ForecastRun
+
+    assert db.session.query(ForecastRun).count() == fitted  # series at both grains
     again = app.test_cli_runner().invoke(args=["rapport", "seed"])
     assert again.exit_code != 0 and "already has users" in again.output
 

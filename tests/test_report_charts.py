@@ -43,3 +43,13 @@ def test_horizontal_bars_label_each_row_with_its_formatted_value(app):
     svg = _render(app, result, "Funnel")
     assert "<title>Proposal: $1,234.50</title>" in svg
     assert svg.count("<rect") == 2 and "Funnel — Amount" in svg
+
+
+def test_axis_values_are_round_numbers():
+    from app.templating import nice_ticks
+
+    assert nice_ticks(0, 5024.78) == [0, 2000, 4000, 6000]
+    assert nice_ticks(0, 25) == [0, 10, 20, 30]
+    assert nice_ticks(-3, 10) == [-5, 0, 5, 10]
+    assert nice_ticks(0, 0.4) == [0, 0.1, 0.2, 0.3, 0.4]
+    assert nice_ticks(0, 0) == [0, 0.25, 0.5, 0.75, 1]

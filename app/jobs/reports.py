@@ -19,7 +19,7 @@ from app.jobs import background_job, finish, report_progress
 from app.models.base import utcnow
 from app.models.identity import User
 from app.permissions import PermissionDenied
-from app.services import mail, report_pdf, report_schedules
+from app.services import mail, report_pdf, report_schedules, saved_reports
 
 BATCH_SIZE = 50
 # A sweep stops taking new schedules after this long (the job times out at JOB_TIMEOUT);
@@ -40,6 +40,25 @@ def render_report_pdf(report_key: str, args: dict, *, actor) -> str:
             message=gettext("The PDF of %(report)s is ready.", report=counted.title),
             result_file=name,
             download_name=counted.download_name,
+        )
+    return name
+
+
+@background_job
+def render_custom_report_pdf(report_id: int, *, actor) -> str:
+    """Make the PDF of saved custom report `report_id` as `actor` may see it now."""
+    saved = saved_reports.get(actor, report_id)
+    if saved is None:
+        raise LookupError(f"custom report {report_id} is not readable by user {actor.id}")
+    with force_locale(actor.locale):
+        report_progress(0, 2, gettext("Counting the records…"))
+        data = report_pdf.render_custom(saved, actor)
+        report_progress(1, 2, gettext("Laying out the PDF…"))
+        name = report_pdf.store(data)
+        finish(
+            message=gettext("The PDF of %(report)s is ready.", report=saved.name),
+            result_file=name,
+            download_name=f"custom-report-{saved.id}.pdf",
         )
     return name
 

@@ -233,6 +233,12 @@ class OpportunityStage(enum.Enum):
     def is_closed(self) -> bool:
         return self in (OpportunityStage.CLOSED_WON, OpportunityStage.CLOSED_LOST)
 
+    @property
+    def depth(self) -> int:
+        """How far along the funnel: 1 (prospecting) to 5 (won); 0 for lost."""
+        order = ("PROSPECTING", "QUALIFICATION", "PROPOSAL", "NEGOTIATION", "CLOSED_WON")
+        return order.index(self.value) + 1 if self.value in order else 0
+
 
 class Pipeline(TimestampMixin, db.Model):
     """A sales process with its own board (e.g. "New business", "Renewals"); every pipeline
@@ -282,6 +288,7 @@ class Opportunity(RecordMixin, db.Model):
     card dragged after someone else moved it) is refused, never silently applied."""
 
     __tablename__ = "opportunities"
+    __audit_ignore__ = frozenset({"furthest_stage"})  # kept from the stage history
     __table_args__ = (
         # The board: open deals of a pipeline by stage, soonest close first.
         sa.Index("ix_opportunities_board", "pipeline_id", "stage", "expected_close_date", "id"),
@@ -330,6 +337,9 @@ class Opportunity(RecordMixin, db.Model):
     probability_is_manual: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     expected_close_date: Mapped[date | None] = mapped_column(sa.Date)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The furthest funnel stage the deal ever reached (a lost deal keeps the last one it
+    # reached): what the funnel report counts, kept as the stage moves.
+    furthest_stage: Mapped[OpportunityStage | None] = mapped_column(enum_column(OpportunityStage))
     stage_changed_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=sa.func.now()
     )
@@ -366,6 +376,8 @@ class StageChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, server_default=sa.func.now()
     )
+    # How long the deal had stayed in from_stage (None for the first change).
+    stay_seconds: Mapped[int | None]
     changed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

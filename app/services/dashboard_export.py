@@ -9,7 +9,6 @@ import dataclasses
 
 from flask import current_app, render_template
 from flask_babel import get_locale, gettext
-from weasyprint import HTML
 
 from app import timezones
 from app.models.base import utcnow
@@ -47,8 +46,7 @@ def render_pdf(reader, period: str, fetcher: pdf.PdfFetcher | None = None) -> by
         company_name=current_app.config.get("RAPPORT_COMPANY_NAME", ""),
         lang=str(get_locale() or "en").replace("_", "-"),
     )
-    fetcher = fetcher or pdf.PdfFetcher(pdf.logo_path())
-    return HTML(string=html, base_url=pdf.base_url(), url_fetcher=fetcher).write_pdf()
+    return report_pdf.write(html, fetcher)
 
 
 def csv_table(reader, period: str) -> tuple[list[str], list[list]]:

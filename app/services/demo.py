@@ -147,3 +147,13 @@ def seed(seed: int = 42, scale: str = "small", admin_password: str | None = None
     for seeder in SEEDERS:
         summary |= seeder(ctx)
     return summary
+
+
+def fit_forecasts() -> int:
+    """Fit the sales forecasts of the data just loaded (the nightly job keeps them fresh),
+    so the forecast report has something to show from the start; returns how many series."""
+    from app.services import forecasts
+
+    count = forecasts.refresh_all()
+    db.session.commit()
+    return count

@@ -77,6 +77,7 @@ def _rows(ctx: SeedContext, first_id: int, customers: list, pipeline, now: datet
                 "from_stage": path[i - 1] if i else None,
                 "to_stage": step,
                 "changed_at": moments[i],
+                "stay_seconds": int((moments[i] - moments[i - 1]).total_seconds()) if i else None,
                 "changed_by_id": owner_id,
             }
             for i, step in enumerate(path)
@@ -94,6 +95,9 @@ def _rows(ctx: SeedContext, first_id: int, customers: list, pipeline, now: datet
             "expected_close_date": moments[-1].date() if stage.is_closed else close,
             "closed_at": moments[-1] if stage.is_closed else None,
             "stage_changed_at": moments[-1],
+            "furthest_stage": max(path, key=lambda step: step.depth)
+            if any(step.depth for step in path)
+            else None,
             "loss_reason": rng.choice(LOSS_REASONS)
             if stage is OpportunityStage.CLOSED_LOST
             else "",

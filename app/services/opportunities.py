@@ -252,6 +252,7 @@ def create_opportunity(actor, **fields) -> Opportunity:
     if fields.get("pipeline_id") in (None, ""):
         fields.pop("pipeline_id", None)
     _apply(opportunity, actor, fields, partial=False)
+    opportunity.furthest_stage = further(None, opportunity.stage)
     db.session.add(opportunity)
     db.session.flush()
     db.session.add(
@@ -263,6 +264,13 @@ def create_opportunity(actor, **fields) -> Opportunity:
         opportunity.closed_at = opportunity.stage_changed_at
     db.session.flush()
     return opportunity
+
+
+def further(furthest: OpportunityStage | None, stage: OpportunityStage):
+    """The furthest funnel stage once a deal enters `stage` (a lost deal goes no further)."""
+    if stage.depth and (furthest is None or stage.depth > furthest.depth):
+        return stage
+    return furthest
 
 
 def check_version(opportunity: Opportunity, seen_version) -> None:

@@ -23,6 +23,7 @@ from app.services.opportunities import (
     STAGE_LABELS,
     check_version,
     flush_versioned,
+    further,
     stage_probability,
 )
 from app.services.validation import RecordInvalid
@@ -69,9 +70,11 @@ def move_stage(
         from_stage=opportunity.stage,
         to_stage=target,
         changed_at=now,
+        stay_seconds=max(0, int((now - opportunity.stage_changed_at).total_seconds())),
         changed_by_id=actor.id,
     )
     db.session.add(change)
+    opportunity.furthest_stage = further(opportunity.furthest_stage, target)
     opportunity.stage = target
     opportunity.stage_changed_at = now
     opportunity.closed_at = now if target.is_closed else None

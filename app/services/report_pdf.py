@@ -25,7 +25,7 @@ from app.models.base import utcnow
 from app.models.identity import Team, User
 from app.models.marketing import Segment
 from app.models.sales import Product
-from app.services import exports, pdf, reports
+from app.services import exports, pdf, reports, saved_reports
 from app.services.reports import Filters, Report, Result
 
 # Bars a PDF's chart draws at most: more are unreadable on a page, and each label is text
@@ -60,6 +60,13 @@ def filter_labels(report: Report, filters: Filters) -> list[str]:
 def render_html(
     report: Report, filters: Filters, result: Result, reader, errors: dict | None = None
 ) -> str:
+    """The HTML of a standard report's PDF (see render_result_html)."""
+    return render_result_html(
+        report, filters, result, reader, errors, filter_labels(report, filters)
+    )
+
+
+def render_result_html(report, filters, result: Result, reader, errors=None, labels=()) -> str:
     """The HTML the PDF is made from, in the current locale (escaped like every template);
     the time it was made shows in the reader's time zone."""
     logo = pdf.logo_path()
@@ -79,7 +86,7 @@ def render_html(
         chart_result=chart_result,
         chart_note=chart_note,
         errors=errors or {},
-        filter_labels=filter_labels(report, filters),
+        filter_labels=list(labels),
         reader_name=reader.name,
         generated=timezones.format_local(utcnow(), timezones.user_zone(reader), "medium"),
         company_name=current_app.config.get("RAPPORT_COMPANY_NAME", ""),
@@ -98,9 +105,21 @@ def render_pdf(
 ) -> bytes:
     """The report as PDF bytes, in the current locale. Relative URLs resolve against
     static/pdf, and the fetcher refuses anything but the logo and that folder."""
+    return write(render_html(report, filters, result, reader, errors), fetcher)
+
+
+def write(html: str, fetcher: pdf.PdfFetcher | None = None) -> bytes:
+    """PDF bytes of `html`: relative URLs resolve against static/pdf, and the fetcher
+    refuses anything but the logo and that folder."""
     fetcher = fetcher or pdf.PdfFetcher(pdf.logo_path())
-    html = render_html(report, filters, result, reader, errors)
     return HTML(string=html, base_url=pdf.base_url(), url_fetcher=fetcher).write_pdf()
+
+
+def render_custom(saved, reader) -> bytes:
+    """The PDF of a saved custom report, run with `reader`'s rights (RecordInvalid when it
+    cannot run for them), in the current locale."""
+    heading, result = saved_reports.run_for_export(saved, reader)
+    return write(render_result_html(heading, saved_reports.NoPeriod, result, reader))
 
 
 def download_name(report: Report, filters: Filters) -> str:

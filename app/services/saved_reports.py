@@ -8,6 +8,8 @@ report shows each teammate the records they may read."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from flask_babel import gettext
 
@@ -15,7 +17,7 @@ from app import permissions
 from app.extensions import db
 from app.models.analytics import SavedReport
 from app.models.identity import Team, User
-from app.services import history, report_builder
+from app.services import history, report_builder, report_queries
 from app.services.record_checks import check_text
 from app.services.validation import RecordInvalid
 
@@ -133,3 +135,29 @@ def run(report: SavedReport, viewer, limit: int | None = None):
     """The saved report's Result with `viewer`'s rights; RecordInvalid when its definition
     names something `viewer` may not use (a field of records they may not read)."""
     return report_builder.run(report.entity, report.definition or {}, viewer, limit)
+
+
+@dataclasses.dataclass(frozen=True)
+class Heading:
+    """What the report body and the report PDF read of a report: a key for ids, a title
+    and a definition (in words)."""
+
+    key: str
+    title: str
+    definition: str
+
+
+class NoPeriod:
+    """A custom report covers no period of its own (its filters may name dates)."""
+
+    start = None
+    last_day = None
+
+
+def run_for_export(report: SavedReport, viewer) -> tuple[Heading, object]:
+    """(its heading, its Result) with `viewer`'s rights and the export row limit;
+    RecordInvalid when it cannot run for them."""
+    result, words = report_builder.run_and_describe(
+        report.entity, report.definition or {}, viewer, report_queries.EXPORT_LIMIT
+    )
+    return Heading(f"custom-{report.id}", report.name, words), result

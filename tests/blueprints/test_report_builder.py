@@ -259,3 +259,27 @@ def test_without_the_right_to_reports_the_pages_are_closed(login, people):
 def test_signed_out_readers_are_sent_to_sign_in(client):
     response = client.get("/reports/custom")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_shared_report_becomes_a_pdf_of_the_readers_own_records(login, client, people, worker):
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    from app import queues
+
+    report = _saved(people["amy"], shared=True)
+    login(people["ben"])
+    response = htmx_post(client, f"/reports/custom/{report.id}/pdf", {})
+    assert response.status_code == 200
+    job_id = re.search(r"/jobs/([0-9a-f-]+)", response.get_data(as_text=True)).group(1)
+    worker()
+    job = queues.fetch(job_id)
+    assert job.is_finished and job.meta["download_name"] == f"custom-report-{report.id}.pdf"
+    data = client.get(f"/jobs/{job_id}/result").data
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "Deals" in text and "Ben deal" in text and "Amy deal" not in text
+    assert client.post(f"/reports/custom/{report.id}/pdf").status_code == 400  # no CSRF token
+    _switch(client, login, people["olga"])
+    assert htmx_post(client, f"/reports/custom/{report.id}/pdf", {}).status_code == 404

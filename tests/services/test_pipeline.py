@@ -222,3 +222,17 @@ def test_closed_columns_show_recent_deals_unless_asked_for_more(rep):
     assert won(closed_days="12345") == (["Won last week"], 1)  # not a choice: the default
     open_column = pipeline.board(rep, board, pipeline.BoardFilters())[0]
     assert [card.opportunity.name for card in open_column.cards] == ["Still open"]
+
+
+def test_a_deal_keeps_the_furthest_stage_it_reached_and_each_stay(rep):
+    deal = make_opportunity(rep)
+    assert deal.furthest_stage is S.PROSPECTING
+    deal.stage_changed_at -= timedelta(days=2)
+    db.session.commit()
+    moved = pipeline.move_stage(deal, rep, S.PROPOSAL, deal.version)
+    assert 2 * 86400 <= moved.stay_seconds < 2 * 86400 + 60
+    back = pipeline.move_stage(deal, rep, S.QUALIFICATION, deal.version)
+    assert deal.furthest_stage is S.PROPOSAL and back.stay_seconds < 60
+    pipeline.move_stage(deal, rep, S.CLOSED_LOST, deal.version, loss_reason="Budget cut")
+    db.session.commit()
+    assert deal.furthest_stage is S.PROPOSAL  # lost after reaching the proposal

@@ -7,49 +7,23 @@ from __future__ import annotations
 import io
 import os
 import threading
-from datetime import UTC, date, datetime
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import sqlalchemy as sa
 from pypdf import PdfReader
 
 from app import permissions
 from app.extensions import db
 from app.models.identity import Role
-from app.models.sales import OpportunityStage, StageChange
+from app.models.sales import OpportunityStage
 from app.services import report_pdf
 from app.services.pdf import STATIC_FOLDER, PdfFetcher, logo_path
-from tests.factories import make_opportunity, make_team, make_user
+from tests.factories import make_team, make_user
+from tests.services.test_reports_sales import at, deal
 
 S = OpportunityStage
 Q1 = {"period": "custom", "start": "2026-01-01", "end": "2026-03-31"}
-
-
-def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 12, 0, tzinfo=UTC)
-
-
-def deal(owner, amount, path, currency="USD"):
-    """A deal whose stage history is `path`: [(stage, moment), ...], created at the first."""
-    opportunity = make_opportunity(
-        owner, amount=str(amount), currency=currency, stage=path[0][0].value
-    )
-    db.session.execute(sa.delete(StageChange).where(StageChange.opportunity_id == opportunity.id))
-    previous = None
-    for stage, moment in path:
-        db.session.add(
-            StageChange(
-                opportunity_id=opportunity.id, from_stage=previous, to_stage=stage,
-                changed_at=moment,
-            )
-        )  # fmt: skip
-        previous = stage
-    opportunity.created_at = path[0][1]
-    opportunity.stage = path[-1][0]
-    opportunity.closed_at = path[-1][1] if path[-1][0].is_closed else None
-    db.session.commit()
-    return opportunity
 
 
 @pytest.fixture

@@ -75,3 +75,16 @@ def test_without_redis_every_view_computes(people, monkeypatch):
     monkeypatch.setattr(queues, "connection", Down)
     assert _won_count(people["meg"]) == (False, 1)
     assert _won_count(people["meg"]) == (False, 1)
+
+
+def test_a_report_that_reads_stored_results_is_never_kept(people):
+    forecast = reports.get("sales-forecast")
+    assert forecast.keep is False
+    report = reports.get("win-rate")
+    filters, _ = report.parse_filters({})
+    store.run(report, filters, people["meg"])
+    assert any(queues.connection().scan_iter("rapport:report:*"))
+    filters, _ = forecast.parse_filters({})
+    first = store.run(forecast, filters, people["meg"])
+    second = store.run(forecast, filters, people["meg"])
+    assert not first.from_cache and not second.from_cache

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models.identity import Role
 from app.models.orders import OrderStatus
 from app.models.sales import OpportunityStage, StageChange
-from app.services import reports
+from app.services import opportunities, reports
 from tests.factories import (
     make_customer,
     make_lead,
@@ -42,7 +42,7 @@ def deal(owner, amount, path, currency="USD", lead=None, customer=None):
         owner, customer=customer, amount=str(amount), currency=currency, stage=path[0][0].value
     )
     db.session.execute(sa.delete(StageChange).where(StageChange.opportunity_id == opportunity.id))
-    previous = None
+    previous, entered, furthest = None, None, None
     for stage, moment in path:
         db.session.add(
             StageChange(
@@ -50,9 +50,11 @@ def deal(owner, amount, path, currency="USD", lead=None, customer=None):
                 from_stage=previous,
                 to_stage=stage,
                 changed_at=moment,
+                stay_seconds=int((moment - entered).total_seconds()) if entered else None,
             )
         )
-        previous = stage
+        previous, entered, furthest = stage, moment, opportunities.further(furthest, stage)
+    opportunity.furthest_stage = furthest
     opportunity.created_at = path[0][1]
     opportunity.stage = path[-1][0]
     opportunity.closed_at = path[-1][1] if path[-1][0].is_closed else None

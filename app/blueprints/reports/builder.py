@@ -4,35 +4,20 @@ with the reader's own rights (app.services.report_builder, app.services.saved_re
 
 from __future__ import annotations
 
-import dataclasses
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import permissions
+from app import permissions, queues
 from app.blueprints.reports import bp
 from app.blueprints.reports import builder_forms as forms
 from app.extensions import db
+from app.jobs import reports as report_jobs
 from app.models.identity import Team, User
 from app.services import exports, report_builder, report_entities, report_queries, saved_reports
 from app.services.validation import RecordInvalid
 
-
-@dataclasses.dataclass(frozen=True)
-class Heading:
-    """What reports/_body.html reads of a report: a key for ids, a title, a definition."""
-
-    key: str
-    title: str
-    definition: str
-
-
-class NoPeriod:
-    """A custom report covers no period of its own (its filters may name dates)."""
-
-    start = None
-    last_day = None
+Heading, NoPeriod = saved_reports.Heading, saved_reports.NoPeriod
 
 
 def _report_or_404(report_id: int, action: str = "read"):
@@ -213,6 +198,22 @@ def custom_show(report_id: int):
         may_edit=permissions.can(current_user, "edit", "report", report),
         may_delete=permissions.can(current_user, "delete", "report", report),
     )
+
+
+@bp.post("/custom/<int:report_id>/pdf")
+def custom_pdf(report_id: int):
+    """Queue the report's PDF; answer with the job's progress bar (the job runs it again
+    with the reader's rights)."""
+    report = _report_or_404(report_id)
+    job = queues.enqueue(
+        report_jobs.render_custom_report_pdf,
+        report.id,
+        actor=current_user,
+        title=_("PDF of %(report)s", report=report.name),
+        queue_name="reports",
+        job_timeout=300,
+    )
+    return render_template("jobs/_progress.html", job=job)
 
 
 @bp.get("/custom/<int:report_id>.csv")

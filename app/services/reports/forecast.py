@@ -342,5 +342,6 @@ register(
         groups=SeriesChoices(),
         toolbar="reports/_forecast_refresh.html",
         also_reads=("order",),
+        keep=False,
     )
 )

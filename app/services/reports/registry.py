@@ -41,6 +41,9 @@ class Report:
     groups: dict[str, str] = dataclasses.field(default_factory=dict)
     # A fragment its page adds to the toolbar (a report's own actions), or "".
     toolbar: str = ""
+    # Whether computed results are kept a few minutes (a report that only reads stored
+    # results, like the forecast, is as quick to read again and must show a refit at once).
+    keep: bool = True
     # What the segment filter picks from: segments of "CONTACT"s or of "LEAD"s.
     segment_entity: str = ""
     # Other entities whose read rights also shape the figures (a stored result is shared

@@ -104,41 +104,30 @@ def funnel(filters, actor) -> Result:
     first, after = filters.moments()
     created = [Opportunity.created_at >= first, Opportunity.created_at < after]
     where = created + _deal_filters(filters, actor)
+    # How far each deal went: its furthest stage, kept on the deal as it moves.
     depth = sa.case(
-        *[(StageChange.to_stage == stage, index) for index, stage in enumerate(STEPS, 1)],
+        *[(Opportunity.furthest_stage == stage, index) for index, stage in enumerate(STEPS, 1)],
         else_=0,
     )
-    # How far each deal of the period went: its stage changes only, never the whole
-    # history.
-    reached = (
-        sa.select(StageChange.opportunity_id.label("deal_id"), sa.func.max(depth).label("depth"))
-        .where(StageChange.opportunity_id.in_(sa.select(Opportunity.id).where(*where)))
-        .group_by(StageChange.opportunity_id)
-        .subquery()
-    )
     mine = Opportunity.currency == filters.currency
-    columns = []
+    columns = [sa.func.count(sa.case((~mine, 1)))]
     for index in range(1, len(STEPS) + 1):
-        at_least = reached.c.depth >= index
         columns += [
-            sa.func.count(sa.case((at_least, 1))),
-            sa.func.sum(sa.case((sa.and_(at_least, mine), Opportunity.amount), else_=0)),
+            sa.func.count(sa.case((depth >= index, 1))),
+            sa.func.sum(sa.case((sa.and_(depth >= index, mine), Opportunity.amount), else_=0)),
         ]
-    row = db.session.execute(
-        sa.select(*columns)
-        .select_from(Opportunity)
-        .join(reached, reached.c.deal_id == Opportunity.id)
-        .where(*where)
-    ).one()
-    others = Counter(
-        dict(
-            db.session.execute(
-                sa.select(Opportunity.currency, sa.func.count())
-                .where(*where, Opportunity.currency != filters.currency)
-                .group_by(Opportunity.currency)
-            ).all()
+    other, *row = db.session.execute(sa.select(*columns).where(*where)).one()
+    others = Counter()
+    if other:
+        others = Counter(
+            dict(
+                db.session.execute(
+                    sa.select(Opportunity.currency, sa.func.count())
+                    .where(*where, ~mine)
+                    .group_by(Opportunity.currency)
+                ).all()
+            )
         )
-    )
     days = _days_in_stage(where)
     rows = []
     for index, stage in enumerate(STEPS):
@@ -175,24 +164,16 @@ def funnel(filters, actor) -> Result:
 
 
 def _days_in_stage(where: list) -> dict[OpportunityStage, Decimal]:
-    """The mean days the deals of `where` spent in each stage they have left: from the
-    change that brought them in to the next change."""
-    entered = sa.func.lag(StageChange.changed_at).over(
-        partition_by=StageChange.opportunity_id, order_by=(StageChange.changed_at, StageChange.id)
-    )
-    stays = (
-        sa.select(
-            StageChange.from_stage.label("stage"),
-            StageChange.changed_at.label("left_at"),
-            entered.label("entered_at"),
-        )
-        .where(StageChange.opportunity_id.in_(sa.select(Opportunity.id).where(*where)))
-        .subquery()
-    )
+    """The mean days the deals of `where` spent in each stage they have left: the stay
+    each stage change ended, kept on the change when it was made."""
     rows = db.session.execute(
-        sa.select(stays.c.stage, sa.func.avg(sql.days_between(stays.c.entered_at, stays.c.left_at)))
-        .where(stays.c.stage.is_not(None), stays.c.entered_at.is_not(None))
-        .group_by(stays.c.stage)
+        sa.select(StageChange.from_stage, sa.func.avg(StageChange.stay_seconds) / 86400)
+        .where(
+            StageChange.opportunity_id.in_(sa.select(Opportunity.id).where(*where)),
+            StageChange.from_stage.is_not(None),
+            StageChange.stay_seconds.is_not(None),
+        )
+        .group_by(StageChange.from_stage)
     ).all()
     return {OpportunityStage(stage): sql.one_decimal(value) for stage, value in rows}
 

@@ -99,6 +99,8 @@ def run(report: registry.Report, filters: Filters, actor, fresh: bool = False) -
     `fresh`), else computed now (registry.run checks the rights) and stored."""
     if not registry.may_read(actor, report):
         raise permissions.PermissionDenied()
+    if not report.keep:
+        return Computed(registry.run(report, filters, actor), utcnow(), False)
     key = key_for(report, filters, report_scope(actor, report), locale())
     stored = None if fresh else read(key)
     if stored is not None:
