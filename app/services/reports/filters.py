@@ -124,13 +124,19 @@ class Filters:
         model = segments.model_for(segment.entity)
         return sa.select(model.id).where(segments.member_clause(segment))
 
-    def owned(self, actor, entity: str, owner_column, team_column=None):
-        """Rows of `entity` the reader may read, narrowed to the chosen team and owner."""
+    def owned(self, actor, entity: str, owner_column, team_column=None, person_column=None):
+        """Rows of `entity` the reader may read, narrowed to the chosen team and owner.
+        For records kept in team queues (`team_column`, tickets), a team's rows are those in
+        its queue or with one of its members; `person_column` is the person the team and
+        owner filters look at when it is not the owner (a ticket's first replier)."""
         clauses = [permissions.visible(actor, entity, owner_column, team_column=team_column)]
+        person = owner_column if person_column is None else person_column
         if self.team_id is not None:
-            clauses.append(owner_column.in_(sa.select(User.id).where(User.team_id == self.team_id)))
+            members = person.in_(sa.select(User.id).where(User.team_id == self.team_id))
+            in_queue = team_column == self.team_id if team_column is not None else None
+            clauses.append(members if in_queue is None else sa.or_(in_queue, members))
         if self.owner_id is not None:
-            clauses.append(owner_column == self.owner_id)
+            clauses.append(person == self.owner_id)
         return sa.and_(*clauses)
 
 

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from app import permissions
 from app.extensions import db
 from app.models.identity import Team, User
 from app.models.records import AuditAction, AuditEntry
@@ -66,12 +65,11 @@ def ticket_filters(filters, actor, agent_column=Ticket.owner_id) -> list:
     team (tickets in its queue, or assigned to one of its members: unassigned tickets
     waiting in a queue are that team's work too), the agent (`agent_column`, the assignee
     unless a report rates someone else) and the channel."""
-    clauses = [permissions.visible(actor, "ticket", Ticket.owner_id, team_column=Ticket.team_id)]
-    if filters.team_id is not None:
-        members = sa.select(User.id).where(User.team_id == filters.team_id)
-        clauses.append(sa.or_(Ticket.team_id == filters.team_id, agent_column.in_(members)))
-    if filters.owner_id is not None:
-        clauses.append(agent_column == filters.owner_id)
+    clauses = [
+        filters.owned(
+            actor, "ticket", Ticket.owner_id, team_column=Ticket.team_id, person_column=agent_column
+        )
+    ]
     if filters.channel:
         clauses.append(Ticket.channel == TicketChannel(filters.channel))
     return clauses
