@@ -24,6 +24,7 @@ import time
 
 import sqlalchemy as sa
 
+from bench import reset_schema
 from bench.pages import PAGES
 from bench.sql import RAW_REPEATS, StatementLog, raw_sql_time
 
@@ -40,13 +41,6 @@ def _database_url(scale: str, workdir: str) -> str:
     if not url:
         return f"sqlite:///{workdir}/bench-{scale}.db"
     return url.replace("{scale}", scale)
-
-
-def _reset_schema(db) -> None:
-    with db.engine.begin() as connection:
-        if db.engine.dialect.name == "postgresql":
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
 
 
 def _build_app(scale: str, workdir: str, reuse: bool):
@@ -78,7 +72,7 @@ def _build_app(scale: str, workdir: str, reuse: bool):
             print(f"  reusing the seeded database for {scale}", file=sys.stderr)
         else:
             db.session.rollback()  # release the users table before dropping the schema
-            _reset_schema(db)
+            reset_schema(db)
             upgrade()
             started = time.perf_counter()
             summary = demo.seed(seed=42, scale=scale, admin_password=ADMIN_PASSWORD)

@@ -175,10 +175,10 @@ def main() -> None:
     instance = os.path.join(workdir, "instance")
     os.environ["RAPPORT_INSTANCE_PATH"] = instance
     from aiosmtpd.controller import Controller
-    from flask_migrate import upgrade
 
     from app import create_app, queues
     from app.extensions import db
+    from bench import fresh_schema
 
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir}/bench-campaign.db"
     redis_url = os.environ.get("BENCH_REDIS_URL")
@@ -187,11 +187,7 @@ def main() -> None:
         env="testing",
     )
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
-        upgrade()
+        fresh_schema(db)
         redis = queues.connection()
         if not redis_url:  # the embedded server: the workers reach it by its socket
             redis_url = f"unix://{redis.socket_file}"

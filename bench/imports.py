@@ -54,8 +54,6 @@ def main() -> None:
 
     workdir = tempfile.mkdtemp(prefix="rapport-bench-imports-")
     os.environ["RAPPORT_INSTANCE_PATH"] = os.path.join(workdir, "instance")
-    from flask_migrate import upgrade
-
     from app import create_app
     from app.audit import set_actor
     from app.extensions import db
@@ -64,15 +62,12 @@ def main() -> None:
     from app.models.identity import Role, User
     from app.models.records import DataImport
     from app.services import custom_fields, customers, imports
+    from bench import fresh_schema
 
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir}/bench-imports.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url}, env="testing")
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
-        upgrade()
+        fresh_schema(db)
         rep = User(email="rep@example.com", name="Rep", role=Role.SALES)
         rep.set_password("bench password")
         db.session.add(rep)

@@ -92,23 +92,18 @@ def main() -> None:
 
     workdir = tempfile.mkdtemp(prefix="rapport-bench-ingest-")
     os.environ["RAPPORT_INSTANCE_PATH"] = os.path.join(workdir, "instance")
-    from flask_migrate import upgrade
-
     from app import create_app
     from app.audit import set_actor
     from app.extensions import db
     from app.models.service import Ticket, TicketAttachment, TicketComment
     from app.services import ticket_mail
+    from bench import fresh_schema
 
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir}/bench-ingest.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": os.environ.get("REDIS_URL"),
                       "RAPPORT_MAIL_LOOP_LIMIT": 1_000_000}, env="testing")  # fmt: skip
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
-        upgrade()
+        fresh_schema(db)
         from app import queues
 
         queues.connection().flushdb()

@@ -20,8 +20,6 @@ import sys
 import tempfile
 import time
 
-import sqlalchemy as sa
-
 
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
@@ -58,22 +56,17 @@ def main() -> None:
 
     workdir = tempfile.mkdtemp(prefix="rapport-bench-quote-pdf-")
     os.environ["RAPPORT_INSTANCE_PATH"] = os.path.join(workdir, "instance")
-    from flask_migrate import upgrade
-
     from app import create_app
     from app.audit import set_actor
     from app.extensions import db
     from app.models.identity import Role, User
     from app.services import contacts, customers, quote_pdf, quotes
+    from bench import fresh_schema
 
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir}/bench-quote-pdf.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url}, env="testing")
     with app.app_context(), app.test_request_context(base_url=app.config["BASE_URL"]):
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
-        upgrade()
+        fresh_schema(db)
         rep = User(email="rep@example.com", name="Rep", role=Role.SALES)
         rep.set_password("bench password")
         db.session.add(rep)
