@@ -65,6 +65,13 @@ from app.models.orders import (
     SalesTarget,
     TargetPeriod,
 )
+from app.models.predictions import (
+    LeadScoreRule,
+    PredictionKind,
+    PredictionMode,
+    PredictionModel,
+    ScoreComponent,
+)
 from app.models.records import (
     AuditAction,
     AuditEntry,
@@ -124,6 +131,11 @@ __all__ = [
     "SalesCost",
     "SavedReport",
     "ScheduleFrequency",
+    "LeadScoreRule",
+    "PredictionKind",
+    "PredictionMode",
+    "PredictionModel",
+    "ScoreComponent",
     "Campaign",
     "CampaignLink",
     "EnrollmentStatus",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import (
+    JSONType,
     RecordMixin,
     UTCDateTime,
     email_key_column,
@@ -54,7 +55,11 @@ class Customer(RecordMixin, db.Model):
         sa.Index("ix_customers_owner_id_id", "owner_id", "id"),
         sa.Index("ix_customers_name_id", "name", "id"),
         sa.Index("ix_customers_status_id", "status", "id"),
+        # The customers-at-risk list: highest churn risk first.
+        sa.Index("ix_customers_churn_risk_id", "churn_risk", "id"),
     )
+    # The churn prediction is recomputed by a job, not edited: no audit entry per customer.
+    __audit_ignore__ = frozenset({"churn_risk", "churn_level", "churn_factors", "churn_scored_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
@@ -72,6 +77,12 @@ class Customer(RecordMixin, db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # ABC class from revenue contribution (A/B/C), recomputed by a scheduled job.
     abc_class: Mapped[str | None] = mapped_column(sa.String(1))
+    # Churn risk (app.services.predictions.churn): probability 0-1, level low/medium/high,
+    # and the risk factors behind it.
+    churn_risk: Mapped[float | None] = mapped_column(sa.Float)
+    churn_level: Mapped[str | None] = mapped_column(sa.String(10))
+    churn_factors: Mapped[list | None] = mapped_column(JSONType)
+    churn_scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     credit_rating: Mapped[str | None] = mapped_column(sa.String(10))
     # Lower-cased, accent-free name, company, email and phone: what search matches against.
     search_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")

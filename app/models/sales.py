@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import (
+    JSONType,
     RecordMixin,
     TimestampMixin,
     UTCDateTime,
@@ -60,8 +61,13 @@ class Lead(RecordMixin, db.Model):
         sa.Index("ix_leads_email_key", "email_key"),
         sa.Index("ix_leads_created_at_id", "created_at", "id"),
         sa.Index("ix_leads_campaign_id", "campaign_id", "status"),
+        # Lists and segments sort and filter by the stored score.
+        sa.Index("ix_leads_score_id", "score", "id"),
     )
-    __audit_ignore__ = frozenset({"email_key"})
+    # Computed nightly by the scoring job, not edited: not worth an audit entry per lead.
+    __audit_ignore__ = frozenset(
+        {"email_key", "score", "score_grade", "score_factors", "scored_at"}
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
@@ -109,6 +115,12 @@ class Lead(RecordMixin, db.Model):
     )
     # Lower-cased, accent-free name, company, email and phones: what search matches against.
     search_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The lead score (app.services.predictions.lead_scoring): 0-100, grade A-D, and the
+    # factors that pushed it up and down, as shown on the lead's page.
+    score: Mapped[int | None]
+    score_grade: Mapped[str | None] = mapped_column(sa.String(1))
+    score_factors: Mapped[list | None] = mapped_column(JSONType)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def full_name(self) -> str:
@@ -288,7 +300,8 @@ class Opportunity(RecordMixin, db.Model):
     card dragged after someone else moved it) is refused, never silently applied."""
 
     __tablename__ = "opportunities"
-    __audit_ignore__ = frozenset({"furthest_stage"})  # kept from the stage history
+    # furthest_stage is kept from the stage history; the win score by the scoring job.
+    __audit_ignore__ = frozenset({"furthest_stage", "win_score", "win_factors", "win_scored_at"})
     __table_args__ = (
         # The board: open deals of a pipeline by stage, soonest close first.
         sa.Index("ix_opportunities_board", "pipeline_id", "stage", "expected_close_date", "id"),
@@ -354,6 +367,12 @@ class Opportunity(RecordMixin, db.Model):
     )
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     search_text: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The predicted chance of winning, 0-100 (app.services.predictions.win_probability),
+    # shown beside the stage's default probability; written with plain UPDATEs that leave
+    # `version` alone, so scoring never makes a user's open form stale.
+    win_score: Mapped[int | None]
+    win_factors: Mapped[list | None] = mapped_column(JSONType)
+    win_scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}
 
