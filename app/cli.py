@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from app.audit import set_actor
 from app.extensions import db
+from app.models.predictions import PredictionKind
 
 rapport = AppGroup("rapport", help="Rapport CRM commands.")
 
@@ -64,6 +65,28 @@ def fit_forecasts() -> None:
     from app.services import demo
 
     click.echo(f"forecast series: {demo.fit_forecasts()}")
+
+
+@rapport.command("ai-eval")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice([kind.value.lower() for kind in PredictionKind]),
+    help="Evaluate only these predictions (repeatable); all by default.",
+)
+@click.option("--seed", "seed_value", default=7, show_default=True, help="Random seed.")
+@click.option("--size", default=1.0, show_default=True, help="Scale of the planted histories.")
+def ai_eval(kinds: tuple[str, ...], seed_value: int, size: float) -> None:
+    """Evaluate every prediction on a planted history in scratch databases (your data is
+    never touched) and print AUC, Brier, calibration, precision@5 and recall@5."""
+    from app.services.predictions import harness
+
+    chosen = [PredictionKind(kind.upper()) for kind in kinds] or None
+    results = harness.run(chosen, seed=seed_value, size=size)
+    click.echo(harness.format_results(results))
+    if not all(result["met"] for result in results):
+        raise SystemExit(1)
 
 
 @rapport.command()

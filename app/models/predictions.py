@@ -36,6 +36,10 @@ class PredictionModel(db.Model):
     a kind is the one in use."""
 
     __tablename__ = "prediction_models"
+    # Each training is an audited insert (who trained what, when, on how much data); the
+    # bulky figures and parameters stay out of the audit row.
+    __audited__ = True
+    __audit_ignore__ = frozenset({"params", "metrics"})
     __table_args__ = (
         sa.UniqueConstraint("kind", "version", name="uq_prediction_models_version"),
         sa.Index("ix_prediction_models_kind", "kind", "trained_at"),

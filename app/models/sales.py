@@ -62,7 +62,8 @@ class Lead(RecordMixin, db.Model):
         sa.Index("ix_leads_created_at_id", "created_at", "id"),
         sa.Index("ix_leads_campaign_id", "campaign_id", "status"),
         # Lists and segments sort and filter by the stored score.
-        sa.Index("ix_leads_score_id", "score", "id"),
+        # (Unscored leads sort as -1, so the keyset pages never compare with NULL.)
+        sa.Index("ix_leads_score_id", sa.text("coalesce(score, -1)"), "id"),
     )
     # Computed nightly by the scoring job, not edited: not worth an audit entry per lead.
     __audit_ignore__ = frozenset(
@@ -119,7 +120,7 @@ class Lead(RecordMixin, db.Model):
     # factors that pushed it up and down, as shown on the lead's page.
     score: Mapped[int | None]
     score_grade: Mapped[str | None] = mapped_column(sa.String(1))
-    score_factors: Mapped[list | None] = mapped_column(JSONType)
+    score_factors: Mapped[dict | None] = mapped_column(JSONType)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property

@@ -296,7 +296,11 @@ SORTS = {
     "source": KeysetSort(sa.type_coerce(Lead.source, sa.String()), lambda lead: lead.source.value),
     "created_at": KeysetSort(Lead.created_at, lambda lead: lead.created_at, is_time=True),
     "updated_at": KeysetSort(Lead.updated_at, lambda lead: lead.updated_at, is_time=True),
+    "score": KeysetSort(
+        sa.func.coalesce(Lead.score, -1), lambda lead: -1 if lead.score is None else lead.score
+    ),
 }
+GRADES = ("A", "B", "C", "D")
 
 
 @dataclasses.dataclass
@@ -307,6 +311,7 @@ class LeadFilters:
     status: LeadStatus | None = None
     source: LeadSource | None = None
     owner_id: int | None = None
+    grade: str = ""
     tag: str = ""
     custom: dict = dataclasses.field(default_factory=dict)
     sort: str = "created_at"
@@ -321,6 +326,7 @@ class LeadFilters:
         return cls(
             status=enum_member(LeadStatus, args.get("status")),
             source=enum_member(LeadSource, args.get("source")),
+            grade=args.get("grade") if args.get("grade") in GRADES else "",
             **common,
         )
 
@@ -330,6 +336,7 @@ class LeadFilters:
         own = {
             "status": self.status.value if self.status else "",
             "source": self.source.value if self.source else "",
+            "grade": self.grade,
         }
         sort = {
             "sort": "" if default else self.sort,
@@ -345,6 +352,8 @@ def leads_query(actor, filters: LeadFilters) -> sa.Select:
         query = query.where(Lead.status == filters.status)
     if filters.source is not None:
         query = query.where(Lead.source == filters.source)
+    if filters.grade:
+        query = query.where(Lead.score_grade == filters.grade)
     query = query.where(*filter_where(Lead, "lead", "leads", filters))
     return SORTS[filters.sort].order(query, Lead.id, filters.direction)
 

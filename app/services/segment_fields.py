@@ -337,8 +337,16 @@ def _lead_fields() -> list[Field]:
         _column("utm_source", _l("UTM source"), group, TEXT, Lead.utm_source),
         _column("utm_medium", _l("UTM medium"), group, TEXT, Lead.utm_medium),
         _column("utm_campaign", _l("UTM campaign"), group, TEXT, Lead.utm_campaign),
-        # A lead score column, once it exists, is one more line here:
-        # _column("score", _l("Lead score"), group, NUMBER, Lead.score, integer=True),
+        _column("score", _l("Lead score"), group, NUMBER, Lead.score, integer=True),
+        _column(
+            "score_grade",
+            _l("Lead grade"),
+            group,
+            CHOICE,
+            Lead.score_grade,
+            choices=[(grade, grade) for grade in "ABCD"],
+            ops=("eq", "ne", "in", "not_in"),
+        ),
         *_behaviour_fields(Lead, "lead_id", "leads"),
     ]
 

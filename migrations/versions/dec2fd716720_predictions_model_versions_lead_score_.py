@@ -71,7 +71,7 @@ def upgrade():
         batch_op.add_column(sa.Column('score_grade', sa.String(length=1), nullable=True))
         batch_op.add_column(sa.Column('score_factors', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True))
         batch_op.add_column(sa.Column('scored_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_leads_score_id', ['score', 'id'], unique=False)
+        batch_op.create_index('ix_leads_score_id', [sa.text('coalesce(score, -1)'), 'id'], unique=False)
 
     with op.batch_alter_table('opportunities', schema=None) as batch_op:
         batch_op.add_column(sa.Column('win_score', sa.Integer(), nullable=True))

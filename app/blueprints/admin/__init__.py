@@ -18,6 +18,8 @@ from app.blueprints.admin import (  # noqa: E402,F401
     audit,
     custom_fields,
     jobs,
+    lead_scoring,
+    models,
     roles,
     teams,
     users,
