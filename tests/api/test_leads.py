@@ -107,3 +107,22 @@ def test_converting_over_the_api_and_refusing_a_second_time(client, token_for):
     assert again["error"]["fields"] == {"status": ["This lead is already converted."]}
     db.session.expire_all()
     assert db.session.get(Lead, lead.id).customer_id == existing.id
+
+
+def test_leads_carry_their_score_and_filter_by_grade(client, token_for):
+    from app.services.predictions import lead_scoring
+
+    rep = make_user(Role.SALES)
+    fit = make_lead(rep, industry="Software", employees=600, annual_revenue="5000000")
+    cold = make_lead(rep, industry="Retail")
+    lead_scoring.score_all()
+    db.session.commit()
+    headers = token_for(rep)
+    body = client.get(f"/api/v1/leads/{fit.id}", headers=headers).get_json()
+    # Industry 15 + 50+ employees 10 + 500+ employees 5 + revenue 10, capped at 40.
+    assert (body["score"], body["score_grade"]) == (40, "C")
+    assert body["score_factors"]["components"]["DEMOGRAPHIC"] == 40
+    graded = client.get("/api/v1/leads?grade=C", headers=headers).get_json()
+    assert [lead["id"] for lead in graded["data"]] == [fit.id]
+    assert cold.id not in [lead["id"] for lead in graded["data"]]
+    assert_error(client.get("/api/v1/leads?grade=E", headers=headers), 422, "unprocessable_entity")

@@ -74,6 +74,14 @@ class LeadSchema(LeadWriteSchema):
     customer_id = ma.fields.Integer(allow_none=True)
     contact_id = ma.fields.Integer(allow_none=True)
     opportunity_id = ma.fields.Integer(allow_none=True)
+    score = ma.fields.Integer(
+        allow_none=True, metadata={"description": "Lead score 0-100 (null until scored)."}
+    )
+    score_grade = ma.fields.String(allow_none=True, metadata={"description": "A, B, C or D."})
+    score_factors = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": "mode, components and the factors pushing it up and down."},
+    )
     created_by_id = ma.fields.Integer(allow_none=True)
     updated_by_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.DateTime()
@@ -108,6 +116,9 @@ class LeadListArgs(CustomFieldListArgs):
     status = ma.fields.Enum(LeadStatus, by_value=True)
     source = ma.fields.Enum(LeadSource, by_value=True)
     owner_id = ma.fields.Integer()
+    grade = ma.fields.String(
+        validate=ma.validate.OneOf(leads.GRADES), metadata={"description": "Lead grade A-D."}
+    )
     tag = ma.fields.String(metadata={"description": "A tag name."})
 
 
@@ -117,6 +128,7 @@ def _filters(args: dict) -> leads.LeadFilters:
         status=args.get("status"),
         source=args.get("source"),
         owner_id=args.get("owner_id"),
+        grade=args.get("grade", ""),
         tag=args.get("tag", ""),
         custom=custom_filter(args, "lead"),
     )
