@@ -18,8 +18,9 @@ from tests.factories import make_activity, make_lead, make_user
 
 
 def _event(lead, kind, days_ago):
-    db.session.add(MarketingEvent(kind=kind, lead_id=lead.id,
-                                  occurred_at=utcnow() - timedelta(days=days_ago)))
+    db.session.add(
+        MarketingEvent(kind=kind, lead_id=lead.id, occurred_at=utcnow() - timedelta(days=days_ago))
+    )
 
 
 def _converted(owner, when):
@@ -45,7 +46,11 @@ def test_default_rules_score_a_lead_by_its_components():
     assert lead.score == 65
     assert lead.score_grade == "B"
     assert lead.score_factors["mode"] == "RULES"
-    assert lead.score_factors["components"] == {"DEMOGRAPHIC": 25, "BEHAVIOUR": 20, "ENGAGEMENT": 20}
+    assert lead.score_factors["components"] == {
+        "DEMOGRAPHIC": 25,
+        "BEHAVIOUR": 20,
+        "ENGAGEMENT": 20,
+    }
     up = {factor["factor"]: factor["value"] for factor in lead.score_factors["up"]}
     assert up["industry"] == "Software"
     assert up["days_since_activity"] == 2
@@ -122,9 +127,20 @@ def test_model_explanations_name_the_leads_own_factors():
     assert explanation["mode"] == "MODEL"
     up = {factor["factor"]: factor["value"] for factor in explanation["up"]}
     assert up["visits"] == 6 and up["forms"] == 1
-    actual = {"visits": 6, "forms": 1, "industry": "Software", "employees": 3000,
-              "days_since_activity": 1, "activities": 1, "downloads": 0, "email_opens": 0,
-              "email_clicks": 0, "response_rate": 0, "country": "", "annual_revenue": None}
+    actual = {
+        "visits": 6,
+        "forms": 1,
+        "industry": "Software",
+        "employees": 3000,
+        "days_since_activity": 1,
+        "activities": 1,
+        "downloads": 0,
+        "email_opens": 0,
+        "email_clicks": 0,
+        "response_rate": 0,
+        "country": "",
+        "annual_revenue": None,
+    }
     for factor in explanation["up"] + explanation["down"]:
         assert factor["value"] == actual[factor["factor"]]
     assert total >= 50 and letter in "AB"
@@ -138,3 +154,24 @@ def test_converted_leads_keep_their_last_score():
     make_lead(rep)
     assert lead_scoring.score_all() == 1
     assert db.session.get(Lead, converted.id).score is None
+
+
+def test_segments_select_leads_by_score_and_grade():
+    from app.models.marketing import SegmentEntity
+    from app.services import segment_rules
+
+    rep = make_user()
+    fit = make_lead(rep, industry="Software", employees=600)
+    cold = make_lead(rep, industry="Retail")
+    lead_scoring.score_all()
+    db.session.commit()
+
+    def matching(field, op, value):
+        condition = {"field": field, "op": op, "value": value}
+        definition = {"match": "all", "groups": [{"match": "all", "conditions": [condition]}]}
+        clause = segment_rules.where_clause(SegmentEntity.LEAD, definition)
+        return set(db.session.scalars(sa.select(Lead.id).where(clause)))
+
+    assert matching("score", "gte", 30) == {fit.id}
+    assert matching("score", "lt", 30) == {cold.id}
+    assert matching("score_grade", "eq", "D") == {cold.id}
