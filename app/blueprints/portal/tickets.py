@@ -15,6 +15,7 @@ from app.extensions import db
 from app.htmx import render_page_or_fragment
 from app.models.service import Ticket, TicketChannel
 from app.services import kb, portal_access, portal_accounts, ticket_attachments, tickets
+from app.services.predictions import kb_retrieval
 from app.services.validation import RecordInvalid
 
 LIST_LIMIT = 100
@@ -119,10 +120,10 @@ def _answers(question: str) -> list:
     """Public articles for the question, those in the reader's language first."""
     if not question:
         return []
-    found = kb.suggest(question, limit=HELP_ANSWERS * 2, public_only=True)
+    locale = current_portal_user().locale
+    found = kb_retrieval.answers(question, language=locale, limit=HELP_ANSWERS)
     if not found:
         found = kb.search(question, None, public_only=True)
-    locale = current_portal_user().locale
     found.sort(key=lambda article: article.language != locale)  # stable: relevance kept
     return found[:HELP_ANSWERS]
 

@@ -13,4 +13,11 @@ def _staff_only():
     """Every page here needs a signed-in colleague; each view checks the record rights."""
 
 
-from app.blueprints.service import kb, queues, settings, surveys, tickets  # noqa: E402,F401
+from app.blueprints.service import (  # noqa: E402,F401
+    kb,
+    queues,
+    settings,
+    surveys,
+    ticket_suggestions,
+    tickets,
+)

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.htmx import render_page_or_fragment, wants_fragment
 from app.models.service import KbArticle, KbCategory, Ticket
 from app.services import kb, kb_search
+from app.services.predictions import kb_retrieval
 
 
 def _labels() -> dict:
@@ -171,7 +172,7 @@ def kb_suggestions():
     if ticket is None or not permissions.can(current_user, "read", "ticket", ticket):
         abort(404)
     may_read = permissions.can(current_user, "read", "kb_article")
-    articles = kb.suggest_for_ticket(ticket, limit=5) if may_read else []
+    articles = kb_retrieval.suggest_for_ticket(ticket, current_user, limit=5) if may_read else []
     return render_template(
         "service/_kb_suggestions.html", ticket=ticket, articles=articles, **_labels()
     )

@@ -6,6 +6,7 @@ future are printed beside the issue's target. A company's own database is never 
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
@@ -13,6 +14,8 @@ from collections.abc import Callable, Iterable
 
 from app.models.predictions import PredictionKind
 from app.services.predictions import registry
+
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "migrations")
 
 # kind -> (what the target says, whether the figures meet it)
 TARGETS: dict[PredictionKind, tuple[str, Callable[[dict], bool]]] = {
@@ -37,8 +40,12 @@ TARGETS: dict[PredictionKind, tuple[str, Callable[[dict], bool]]] = {
 
 
 def scratch_app(url: str | None, workdir: str, name: str):
-    """An app on its own empty database: a SQLite file in `workdir`, or `url` (whose
-    schema is dropped and rebuilt: never point it at a database you keep)."""
+    """An app on its own empty database at the latest migration: a SQLite file in
+    `workdir`, or `url` (whose schema is dropped and rebuilt: never point it at a database
+    you keep)."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
     from app import create_app
     from app.extensions import db
 
@@ -46,8 +53,15 @@ def scratch_app(url: str | None, workdir: str, name: str):
     target = url or f"sqlite:///{os.path.join(workdir, name)}.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": target}, env="testing")
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+                connection.execute(sa.text("CREATE SCHEMA public"))
+        logging.disable(logging.INFO)  # Alembic's step-by-step lines would bury the figures
+        try:
+            upgrade(directory=MIGRATIONS)
+        finally:
+            logging.disable(logging.NOTSET)
     return app
 
 
