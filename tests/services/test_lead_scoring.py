@@ -12,7 +12,7 @@ from app.models.base import utcnow
 from app.models.marketing import EventKind, MarketingEvent
 from app.models.predictions import LeadScoreRule, PredictionMode
 from app.models.sales import Lead, LeadStatus
-from app.services.predictions import lead_planting, lead_score_rules, lead_scoring
+from app.services.predictions import lead_planting, lead_score_rules, lead_scores, lead_scoring
 from app.services.validation import RecordInvalid
 from tests.factories import make_activity, make_lead, make_user
 
@@ -89,7 +89,7 @@ def test_too_little_history_keeps_the_rules_with_a_notice():
     assert version.mode == PredictionMode.RULES
     assert "5 converted" in version.notice and "40 of each" in version.notice
     lead_scoring.score_all()
-    assert lead_scoring.Scorer().mode == PredictionMode.RULES
+    assert lead_scores.Scorer().mode == PredictionMode.RULES
 
 
 def test_the_model_learns_the_planted_drivers_and_beats_chance():
@@ -123,7 +123,7 @@ def test_model_explanations_name_the_leads_own_factors():
     _event(lead, EventKind.FORM_SUBMIT, 1)
     make_activity(rep, kind="CALL", lead_id=lead.id, occurred_at=utcnow() - timedelta(days=1))
     db.session.commit()
-    total, letter, explanation = lead_scoring.explain(lead)
+    total, letter, explanation = lead_scores.explain(lead)
     assert explanation["mode"] == "MODEL"
     up = {factor["factor"]: factor["value"] for factor in explanation["up"]}
     assert up["visits"] == 6 and up["forms"] == 1

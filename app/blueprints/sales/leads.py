@@ -33,7 +33,7 @@ from app.services import (
     timeline,
 )
 from app.services.custom_field_forms import form_with_custom_fields
-from app.services.predictions import lead_scoring
+from app.services.predictions import lead_scores
 from app.services.predictions.lead_features import FACTORS
 
 LABELS = {
@@ -144,7 +144,7 @@ def lead_show(lead_id: int):
         may_convert=may_edit and lead.status is not LeadStatus.CONVERTED,
         may_delete=permissions.can(current_user, "delete", "lead", lead),
         duplicates=_duplicates_of(lead),
-        lead_score=lead_scoring.shown_score(lead),
+        lead_score=lead_scores.shown_score(lead),
         score_factor_labels={key: str(label) for key, (_c, label, _t) in FACTORS.items()},
         kind_names={"lead": _("Lead"), "contact": _("Contact"), "customer": _("Customer")},
         **_labels(),

@@ -6,7 +6,8 @@ moment, so a lead scored for training is seen as it was when its outcome was dec
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -39,6 +40,20 @@ FACTORS = {
     "activities": (ScoreComponent.ENGAGEMENT, _l("Activities in 90 days"), NUMBER),
     "response_rate": (ScoreComponent.ENGAGEMENT, _l("Email response rate (%)"), NUMBER),
 }
+
+_CATEGORIES = {"industry": 10, "country": 8}  # one-hot columns kept for the commonest values
+_MIN_CATEGORY = 20
+_LOGGED = (
+    "employees",
+    "annual_revenue",
+    "visits",
+    "email_opens",
+    "email_clicks",
+    "downloads",
+    "forms",
+    "activities",
+)
+_PLAIN = ("days_since_activity", "response_rate")
 
 _EVENT_FACTORS = {
     EventKind.VISIT: "visits",
@@ -159,3 +174,38 @@ def _fill(batch: list[LeadFacts]) -> None:
             counts[1] += 1
     for lead_id, (mailed, answered) in sent.items():
         by_id[lead_id].response_rate = round(100 * answered / mailed)
+
+
+def columns(train: list[LeadFacts]) -> list[str]:
+    """The model's features: logged counts, plain numbers, and one-hot columns for the
+    commonest industries and countries of the training leads."""
+    names = [f"log:{factor}" for factor in _LOGGED] + ["known:employees"] + list(_PLAIN)
+    for factor, keep in _CATEGORIES.items():
+        counts = Counter(
+            getattr(facts, factor).casefold() for facts in train if getattr(facts, factor)
+        )
+        names += [
+            f"{factor}={value}" for value, n in counts.most_common(keep) if n >= _MIN_CATEGORY
+        ]
+    return names
+
+
+def vector(facts: LeadFacts, names: list[str]) -> list[float]:
+    row = []
+    for name in names:
+        if name.startswith("log:"):
+            row.append(math.log1p(max(0.0, float(facts.value(name[4:]) or 0))))
+        elif name == "known:employees":
+            row.append(1.0 if facts.employees is not None else 0.0)
+        elif "=" in name:
+            factor, value = name.split("=", 1)
+            row.append(1.0 if getattr(facts, factor).casefold() == value else 0.0)
+        else:
+            row.append(float(facts.value(name)))
+    return row
+
+
+def factor_of(name: str) -> str:
+    if name.startswith(("log:", "known:")):
+        return name.split(":", 1)[1]
+    return name.split("=", 1)[0]
