@@ -143,6 +143,9 @@ class Config:
     # how long a computed report or dashboard panel is served before it is computed again.
     RAPPORT_GROSS_MARGIN_PERCENT = Decimal(os.environ.get("RAPPORT_GROSS_MARGIN_PERCENT", "60"))
     RAPPORT_REPORT_CACHE_SECONDS = int(os.environ.get("RAPPORT_REPORT_CACHE_SECONDS", "300"))
+    # How the forecast weights the open pipeline: "stage" (each deal's probability) or
+    # "predicted" (the win probability model's score, the stage's where a deal has none).
+    FORECAST_PIPELINE_WEIGHTS = os.environ.get("RAPPORT_FORECAST_PIPELINE_WEIGHTS", "stage")
 
     API_TITLE = "Rapport API"
     API_VERSION = "v1"

@@ -31,9 +31,10 @@ def register_periodic_jobs(scheduler) -> None:
     scheduler.register(dashboards.warm_dashboards, "default", cron="*/4 * * * *")
     # Nightly: the sales forecast report reads the runs this stores.
     scheduler.register(forecasts.refresh_forecasts, "reports", cron="50 2 * * *")
-    # Nightly: every AI model trained on the day's history (lead score, win probability,
+    # Nightly, before the forecasts (which may weigh the pipeline by the predicted win
+    # probability): every AI model trained on the day's history (lead score, win probability,
     # churn, recommendations, next best action, KB index); hourly: scores refreshed.
-    scheduler.register(predictions.train_models, "reports", cron="10 3 * * *")
+    scheduler.register(predictions.train_models, "reports", cron="20 2 * * *")
     scheduler.register(predictions.score_records, "default", cron="25 * * * *")
     # Scheduled report emails fall due on the hour: each goes within a quarter of an hour.
     scheduler.register(reports.send_scheduled_reports, "reports", cron="*/15 * * * *")

@@ -165,10 +165,17 @@ def bookings(today: date, grain: ForecastGrain, days=None, labels=None) -> dict:
     return series
 
 
-def weighted_pipeline(quarter: targets.Period) -> dict[str, tuple[Decimal, int]]:
+def weighted_pipeline(
+    quarter: targets.Period, weights: str = "stage"
+) -> dict[str, tuple[Decimal, int]]:
     """(amount x probability summed, deals) of the open deals in the default currency
     expected to close in `quarter`, for the company, each team (the owner's) and each
-    product line (a deal's products of that line, at quantity x price)."""
+    product line (a deal's products of that line, at quantity x price). `weights`
+    "predicted" weighs a deal by its predicted win probability (opportunities.win_score)
+    instead of its stage or hand-set probability, where it has one."""
+    probability = Opportunity.probability
+    if weights == "predicted":
+        probability = sa.func.coalesce(Opportunity.win_score, Opportunity.probability)
     where = [
         Opportunity.closed_at.is_(None),
         Opportunity.currency == currency(),
@@ -177,7 +184,7 @@ def weighted_pipeline(quarter: targets.Period) -> dict[str, tuple[Decimal, int]]
     ]
     # A decimal divisor: SQLite would divide integer-stored amounts as integers.
     hundred = sa.literal(Decimal(100), sa.Numeric(5, 2))
-    weighted = sa.func.sum(Opportunity.amount * Opportunity.probability / hundred)
+    weighted = sa.func.sum(Opportunity.amount * probability / hundred)
     found = {}
     count, total = db.session.execute(sa.select(sa.func.count(), weighted).where(*where)).one()
     found[COMPANY] = (money(total), count)
@@ -193,7 +200,7 @@ def weighted_pipeline(quarter: targets.Period) -> dict[str, tuple[Decimal, int]]
         sa.select(
             Product.line,
             sa.func.count(sa.distinct(Opportunity.id)),
-            sa.func.sum(value * Opportunity.probability / hundred),
+            sa.func.sum(value * probability / hundred),
         )
         .select_from(OpportunityProduct)
         .join(Opportunity, Opportunity.id == OpportunityProduct.opportunity_id)
@@ -265,14 +272,16 @@ def fit(grain, periods, pipeline, quarter, today) -> dict:
     }
 
 
-def refresh_all(today: date | None = None, progress=None) -> int:
+def refresh_all(today: date | None = None, progress=None, weights: str | None = None) -> int:
     """Fit every series at every grain again and store the runs (replacing the earlier
     ones; runs of series that no longer exist are deleted). `progress(done, total,
-    label)` is called before each series ("" for the company's). Returns the number of
-    series fitted."""
+    label)` is called before each series ("" for the company's). `weights` ("stage" or
+    "predicted", by default the FORECAST_PIPELINE_WEIGHTS setting) weighs the pipeline.
+    Returns the number of series fitted."""
     today = today or targets.today()
     code, quarter = currency(), next_quarter(today)
-    pipelines = weighted_pipeline(quarter)
+    weights = weights or current_app.config.get("FORECAST_PIPELINE_WEIGHTS", "stage")
+    pipelines = weighted_pipeline(quarter, weights)
     labels = series_labels()
     stored = {
         (run.series_key, run.grain, run.currency): run

@@ -16,6 +16,7 @@ def _staff_only():
 from app.blueprints.sales import (  # noqa: E402,F401
     assignment,
     dashboard,
+    deal_predictions,
     leads,
     opportunities,
     orders,
