@@ -56,6 +56,7 @@ def seed(seed_value: int, scale: str) -> None:
     for name, count in summary.items():
         click.echo(f"{name}: {count}")
     click.echo(f"forecast series: {demo.fit_forecasts()}")
+    click.echo(f"AI models: {demo.train_models()}")
     click.echo(f"Sign in as admin@example.com with password {password}")
 
 

@@ -39,6 +39,7 @@ def prepare_database(app: Flask) -> str | None:
         demo.seed(seed=42, scale="small", admin_password=password)
         db.session.commit()
         demo.fit_forecasts()
+        demo.train_models()
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
             fh.write(password)
     if not os.path.exists(path):

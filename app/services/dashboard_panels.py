@@ -16,6 +16,7 @@ from app.models.orders import TargetPeriod
 from app.services import agenda, ticket_queues
 from app.services import sales_performance as perf
 from app.services.opportunities import STAGE_LABELS
+from app.services.predictions import churn_factors, churn_lists
 from app.services.reports import sql
 from app.services.reports.filters import Filters
 from app.services.reports.results import Chart, Column, Figure, Result
@@ -198,5 +199,38 @@ def ticket_counts(filters: Filters, actor) -> Result:
                 "tickets": ticket_queues.count_label(counts[view]),
             }
             for view in ticket_queues.VIEWS
+        ],
+    )
+
+
+def customers_at_risk(filters: Filters, actor) -> Result:
+    """The riskiest customers the reader may read (churn risk medium or high, as the last
+    scoring run stored it), with how many are at each level."""
+    counts = churn_lists.level_counts(actor)
+    rows = []
+    for customer in churn_lists.top_at_risk(actor, 10):
+        raising = [f for f in customer.churn_factors or [] if f.get("weight", 0) > 0]
+        label = churn_factors.FACTOR_LABELS.get(raising[0]["feature"], "") if raising else ""
+        level = customer.churn_level or ""
+        rows.append(
+            {
+                "id": customer.id,
+                "customer": customer.name,
+                "level": str(churn_factors.LEVEL_LABELS.get(level, level)),
+                "risk": round(customer.churn_risk * 100, 1),
+                "factor": str(label),
+            }
+        )
+    return Result(
+        columns=[
+            Column("customer", gettext("Customer")),
+            Column("level", gettext("Level")),
+            Column("risk", gettext("Churn risk"), "percent"),
+            Column("factor", gettext("Main factor")),
+        ],
+        rows=rows,
+        figures=[
+            Figure(gettext("High risk"), counts["high"]),
+            Figure(gettext("Medium risk"), counts["medium"]),
         ],
     )

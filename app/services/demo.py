@@ -149,6 +149,23 @@ def seed(seed: int = 42, scale: str = "small", admin_password: str | None = None
     return summary
 
 
+def train_models() -> dict[str, str]:
+    """Train every AI model on the data just loaded and store the scores (the nightly job
+    keeps them fresh), so leads, deals and customers show theirs from the start; returns
+    each kind's mode (MODEL, or RULES when the demo history is too short)."""
+    from app.models.predictions import PredictionKind
+    from app.services.predictions import registry
+
+    modes = {}
+    for kind in PredictionKind:
+        module = registry.module(kind)
+        version = module.train()
+        module.score_all()
+        db.session.commit()
+        modes[kind.value] = version.mode.value
+    return modes
+
+
 def fit_forecasts() -> int:
     """Fit the sales forecasts of the data just loaded (the nightly job keeps them fresh),
     so the forecast report has something to show from the start; returns how many series."""

@@ -14,4 +14,5 @@ def _staff_only():
 
 
 import app.blueprints.customers.portal_invites  # noqa: E402,F401
+import app.blueprints.customers.predictions  # noqa: E402,F401
 from app.blueprints.customers import contacts, customers, merge, saved_views  # noqa: E402,F401
