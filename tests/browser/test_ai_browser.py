@@ -70,3 +70,36 @@ def test_accepting_the_next_best_action_creates_the_task(page):
 
     page.goto("/tasks")
     assert subject in page.inner_text("main")
+
+
+def test_the_360_view_shows_churn_risk_and_recommended_products(page, tmp_path):
+    from datetime import date
+
+    from tests.factories import make_order, make_product
+
+    rep = make_user(Role.SALES, email="cora.churn@example.com", name="Cora")
+    coffee, filters, mugs = (make_product(name=name) for name in ("Coffee", "Filters", "Mugs"))
+
+    def bought(name, days_ago, *products):
+        customer = make_customer(rep, name=name)
+        lines = [{"product_id": product.id, "quantity": "1"} for product in products]
+        when = (date.today() - timedelta(days=days_ago)).isoformat()
+        make_order(rep, customer, lines, order_date=when)
+        return customer
+
+    for n in range(3):
+        bought(f"Regular {n}", 20, coffee, filters)
+    bought("Mug lover", 30, mugs)
+    quiet = bought("Quiet Café 安靜", 300, coffee)
+
+    _sign_in(page, "cora.churn@example.com")
+    page.goto(f"/customers/{quiet.id}")
+    page.locator("#churn-risk-value").wait_for()
+    assert page.inner_text("#churn-level").strip()
+    assert page.locator("#churn-factors-up li").count() >= 1
+    assert page.locator("#churn-actions li").count() >= 1
+    recommended = page.locator(f"#recommendations-{quiet.id}")
+    recommended.wait_for()
+    assert "Filters" in recommended.inner_text()
+    assert "Coffee" not in recommended.inner_text()  # already bought
+    page.screenshot(path=str(tmp_path / "customer-360.png"), full_page=True)

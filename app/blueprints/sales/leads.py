@@ -34,7 +34,7 @@ from app.services import (
 )
 from app.services.custom_field_forms import form_with_custom_fields
 from app.services.predictions import lead_scores
-from app.services.predictions.lead_features import FACTORS
+from app.services.predictions.lead_features import FACTORS, NEVER
 
 LABELS = {
     "status_labels": STATUS_LABELS,
@@ -146,6 +146,7 @@ def lead_show(lead_id: int):
         duplicates=_duplicates_of(lead),
         lead_score=lead_scores.shown_score(lead),
         score_factor_labels={key: str(label) for key, (_c, label, _t) in FACTORS.items()},
+        never=NEVER,
         kind_names={"lead": _("Lead"), "contact": _("Contact"), "customer": _("Customer")},
         **_labels(),
     )
