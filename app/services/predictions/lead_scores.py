@@ -9,6 +9,7 @@ from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -178,7 +179,15 @@ class ShownScore:
 def shown_score(lead: Lead) -> ShownScore:
     """The stored score of `lead`, or (before the job has scored it) the score now."""
     version = model_store.latest(KIND)
-    notice = version.notice if version is not None else ""
+    notice = ""
+    if version is not None and version.mode == PredictionMode.RULES:
+        notice = gettext(
+            "%(converted)d converted and %(unconverted)d unconverted leads so far; a model "
+            "needs %(needed)d of each. The rules score leads.",
+            converted=version.positives,
+            unconverted=version.rows - version.positives,
+            needed=classifier.MIN_CLASS_EXAMPLES,
+        )
     if lead.score is not None and lead.score_factors:
         return ShownScore(
             lead.score, lead.score_grade or grade(lead.score), lead.score_factors, False, notice
