@@ -177,7 +177,7 @@ ROLE_DEFAULTS: dict[Role, tuple[str, ...]] = {
     Role.ADMIN: ("won-vs-target", "pipeline", "sales-funnel", "product-sales", "campaign-roi",
                  "sla-attainment", "ticket-queues"),
     Role.MANAGER: ("won-vs-target", "pipeline", "win-rate", "sales-funnel", "top-deals",
-                   "product-sales", "sla-attainment"),
+                   "customers-at-risk", "product-sales", "sla-attainment"),
     Role.SALES: ("my-tasks", "won-vs-target", "pipeline", "top-deals", "activities-done",
                  "win-rate-by-source"),
     Role.MARKETING: ("campaign-roi", "lead-conversion", "channel-effectiveness",
