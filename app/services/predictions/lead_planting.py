@@ -17,6 +17,7 @@ from app.models.base import utcnow
 from app.models.marketing import EventKind, MarketingEvent
 from app.models.predictions import PredictionModel
 from app.models.sales import Lead, LeadStatus
+from app.services.predictions.planted_history import poisson
 
 LEADS = 3000
 FIT_INDUSTRIES = ("Software", "Finance")
@@ -51,10 +52,10 @@ def plant(*, seed: int = 7, size: float = 1.0) -> datetime:
         profile = {
             "industry": rng.choice(INDUSTRIES),
             "employees": int(math.exp(rng.gauss(4.0, 1.3))),
-            "visits": _poisson(rng, rng.choice((0.3, 1.5, 4.0))),
+            "visits": poisson(rng, rng.choice((0.3, 1.5, 4.0))),
             "downloads": int(rng.random() < 0.3),
             "forms": int(rng.random() < 0.25),
-            "opens": _poisson(rng, 2.0),
+            "opens": poisson(rng, 2.0),
             "days": int(rng.uniform(0, 120)),
         }
         converts = rng.random() < 1 / (
@@ -116,7 +117,7 @@ def plant(*, seed: int = 7, size: float = 1.0) -> datetime:
                     }
                 )
         last = moment - timedelta(days=profile["days"], hours=1)
-        for k in range(1 + _poisson(rng, 1.0)):
+        for k in range(1 + poisson(rng, 1.0)):
             activities.append(
                 {
                     "kind": ActivityKind.CALL,
@@ -131,14 +132,6 @@ def plant(*, seed: int = 7, size: float = 1.0) -> datetime:
         db.session.execute(sa.insert(Activity), activities)
     db.session.flush()
     return now
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    threshold, k, product = math.exp(-mean), 0, rng.random()
-    while product > threshold:
-        k += 1
-        product *= rng.random()
-    return k
 
 
 def noise_in_top_factors(version: PredictionModel, top: int = 3) -> int:

@@ -86,18 +86,9 @@ def train(*, actor=None, now: datetime | None = None) -> PredictionModel:
     facts = lead_features.collect(profile for profile, _ in decided)
     labels = [label for _, label in decided]
     common = {"rows": len(labels), "positives": int(sum(labels))}
-    if len(labels) < 10 or not classifier.enough_history(labels):
-        return model_store.save_version(
-            KIND,
-            PredictionMode.RULES,
-            actor=actor,
-            algorithm="rules",
-            notice=_too_little(labels),
-            seconds=time.perf_counter() - started,
-            **common,
-        )
-    train_idx, test_idx, cutoff = classifier.time_split([f.at for f in facts])
-    train_facts = [facts[i] for i in train_idx]
+    train_idx, test_idx, cutoff = (
+        classifier.time_split([f.at for f in facts]) if len(facts) >= 2 else ([], [], None)
+    )
     train_labels = [labels[i] for i in train_idx]
     test_labels = [labels[i] for i in test_idx]
     if not classifier.enough_history(train_labels) or len(set(test_labels)) < 2:
@@ -106,10 +97,11 @@ def train(*, actor=None, now: datetime | None = None) -> PredictionModel:
             PredictionMode.RULES,
             actor=actor,
             algorithm="rules",
-            notice=_too_little(train_labels),
+            notice=_too_little(train_labels if classifier.enough_history(labels) else labels),
             seconds=time.perf_counter() - started,
             **common,
         )
+    train_facts = [facts[i] for i in train_idx]
     names = lead_features.columns(train_facts)
     model = classifier.fit_logistic(
         [lead_features.vector(f, names) for f in train_facts], train_labels, names

@@ -29,6 +29,7 @@ from app.models.sales import Opportunity, OpportunityStage, StageChange
 from app.services.demo_customers import _insert, _next_id, _sync_sequences
 from app.services.opportunities import default_pipeline, stage_probability
 from app.services.predictions.deal_features import OPEN_STAGES
+from app.services.predictions.planted_history import poisson
 
 S = OpportunityStage
 ACTIONS = ("meeting", "call", "email", "proposal", "manager")
@@ -95,7 +96,7 @@ class _Writer:
         stay = min(150.0, max(0.5, rng.expovariate(1 / MEAN_STAY[stage])))
         end = start + stay * day
         rate = 0.03 + 0.25 * engagement
-        for _ in range(_poisson(rng, rate * stay)):
+        for _ in range(poisson(rng, rate * stay)):
             at = start + rng.uniform(0, stay) * day
             if at <= self.now:
                 self.activity(ActivityKind.NOTE, at, owner, customer)
@@ -166,15 +167,6 @@ class _Writer:
         for name, table in tables.items():
             _insert(table, self.rows[name])
         _sync_sequences(Customer, Opportunity)
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    """A Poisson draw (Knuth's method; means here are small)."""
-    limit, count, product = math.exp(-mean), 0, rng.random()
-    while product > limit:
-        count += 1
-        product *= rng.random()
-    return count
 
 
 def _staff(seed: int) -> tuple[list[int], list[int]]:

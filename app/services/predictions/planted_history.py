@@ -7,10 +7,10 @@ the ORM and the audit trail. Only ever written into a scratch database."""
 from __future__ import annotations
 
 import itertools
+import math
+import random
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-
-import sqlalchemy as sa
 
 from app.extensions import db
 from app.models.activities import Activity, ActivityKind, ActivityStatus
@@ -19,11 +19,21 @@ from app.models.marketing import EventKind, MarketingEvent
 from app.models.orders import Order, OrderLine, OrderStatus
 from app.models.sales import Product
 from app.models.service import SurveyKind, SurveyResponse, Ticket, TicketPriority, TicketStatus
+from app.services.demo_customers import _sync_sequences
 
 CHUNK = 2_000
 # Parents before children: the order the tables are written in.
 MODELS = (Customer, Contact, Product, Order, OrderLine, Ticket, SurveyResponse, Activity,
           MarketingEvent)  # fmt: skip
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (Knuth's method; the means of planted histories are small)."""
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
 
 
 def day_start(now: datetime) -> datetime:
@@ -122,19 +132,5 @@ class PlantedHistory:
             for start in range(0, len(rows), CHUNK):
                 connection.execute(model.__table__.insert(), rows[start : start + CHUNK])
             written[model.__tablename__] = len(rows)
-        _sync_sequences([model for model in MODELS if self.rows.get(model)])
+        _sync_sequences(*(model for model in MODELS if self.rows.get(model)))
         return written
-
-
-def _sync_sequences(models) -> None:
-    """Ids were given explicitly: move PostgreSQL's sequences past them."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    for model in models:
-        table = model.__tablename__
-        db.session.execute(
-            sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"COALESCE((SELECT max(id) FROM {table}), 1))"
-            )
-        )
