@@ -30,10 +30,8 @@ def train_models(kinds: list[str] | None = None, *, actor=None) -> dict[str, int
     scored, failed = {}, []
     for done, kind in enumerate(chosen):
         report_progress(done, len(chosen), gettext("Training %(kind)s…", kind=kind.value))
-        module = registry.module(kind)
         try:
-            module.train(actor=actor)
-            scored[kind.value] = module.score_all()
+            scored[kind.value] = registry.train_and_score(kind, actor=actor).scored
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -50,7 +48,7 @@ def score_records(*, actor=None) -> dict[str, int]:
     """Refresh every stored score with the newest version of each model."""
     scored = {}
     for kind in PredictionKind:
-        scored[kind.value] = registry.module(kind).score_all()
+        scored[kind.value] = registry.rescore(kind)
         db.session.commit()
     finish(message=", ".join(f"{kind}: {count}" for kind, count in scored.items()))
     return scored

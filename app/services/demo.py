@@ -158,11 +158,8 @@ def train_models() -> dict[str, str]:
 
     modes = {}
     for kind in PredictionKind:
-        module = registry.module(kind)
-        version = module.train()
-        module.score_all()
+        modes[kind.value] = registry.train_and_score(kind).mode.value
         db.session.commit()
-        modes[kind.value] = version.mode.value
     return modes
 
 

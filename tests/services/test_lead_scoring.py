@@ -175,3 +175,33 @@ def test_segments_select_leads_by_score_and_grade():
     assert matching("score", "gte", 30) == {fit.id}
     assert matching("score", "lt", 30) == {cold.id}
     assert matching("score_grade", "eq", "D") == {cold.id}
+
+
+def test_a_model_no_better_than_the_rules_is_not_put_to_use(client, login):
+    """Conversion here follows the industry alone, which the default rules already score:
+    the trained model ties the rules on the newest leads, so the rules stay in use, with
+    the figures that say why on the lead's page."""
+    rep = make_user()
+    start = utcnow() - timedelta(days=400)
+    for n in range(120):
+        software = n % 2 == 0
+        lead = make_lead(rep, industry="Software" if software else "Retail")
+        lead.created_at = start + timedelta(days=2 * n)
+        if software:
+            lead.status, lead.converted_at = (
+                LeadStatus.CONVERTED,
+                lead.created_at + timedelta(days=5),
+            )
+        else:
+            lead.status = LeadStatus.UNQUALIFIED
+            lead.updated_at = lead.created_at + timedelta(days=5)
+    db.session.commit()
+
+    version = lead_scoring.train()
+    assert version.mode == PredictionMode.RULES
+    assert version.metrics["auc"] == version.metrics["rules"]["auc"] == 1.0
+    assert lead_scores.Scorer().mode == PredictionMode.RULES
+    open_lead = make_lead(rep, industry="Software")
+    login(rep)
+    page = client.get(f"/leads/{open_lead.id}").get_data(as_text=True)
+    assert "no better than the rules (AUC 1.00 against 1.00)" in page

@@ -138,3 +138,26 @@ def test_before_any_training_the_most_bought_products_are_counted_live():
     assert suggested.basis == "untrained" and suggested.version is None
     assert [item.product.id for item in suggested.items] == [printer, paper, toner]
     assert recommendations.score_all() == 0
+
+
+def test_neighbours_no_better_than_popularity_are_not_put_to_use():
+    """Every customer buys the best seller, then one of two others at random: nothing
+    bought together says more than popularity does, so the most bought products stay."""
+    import random
+
+    now = day_start(utcnow())
+    rng = random.Random(3)
+    history = PlantedHistory(now - timedelta(days=300))
+    products = [history.product(name) for name in ("Coffee", "Tea", "Cocoa", "Milk")]
+    for number in range(60):
+        customer = history.customer(f"Buyer {number}")
+        history.order(customer, 10 + number, [products[0]])
+        history.order(customer, 200 + number // 2, [rng.choice(products[1:])])
+    history.write()
+
+    version = recommendations.train(now=now)
+
+    assert version.metrics["customers_evaluated"] > 0
+    assert version.metrics["precision_at_5"] <= version.metrics["popularity_precision_at_5"]
+    assert version.mode is PredictionMode.RULES
+    assert "no better than the most bought products" in version.notice

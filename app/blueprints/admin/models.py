@@ -29,11 +29,30 @@ METRIC_LABELS = {
     "auc": _l("AUC (test period)"),
     "brier": _l("Brier score"),
     "ece": _l("Calibration error (ECE)"),
-    "brier_stage_default": _l("Brier score of the stage defaults"),
     "precision_at_5": _l("Precision@5"),
     "popularity_precision_at_5": _l("Precision@5 of the popularity baseline"),
-    "recall_at_5": _l("Recall@5"),
+    "ratio": _l("Precision@5 against popularity"),
+    "hit_rate_at_5": _l("Customers with a hit in their top 5"),
+    "customers_evaluated": _l("Customers evaluated"),
+    "auc_recent_buyers": _l("AUC among customers who ordered in the last 90 days"),
+    "horizon_days": _l("Days ahead a churn is looked for"),
+    "closed_deals": _l("Closed deals"),
+    "followed_win_rate": _l("Win rate when the suggestion was followed"),
+    "not_followed_win_rate": _l("Win rate otherwise"),
+    "articles": _l("Articles indexed"),
+    "public_articles": _l("Public articles"),
+    "terms": _l("Terms"),
+    "tickets_indexed": _l("Tickets indexed"),
+    "closed": _l("Closed"),
+    "won": _l("Won"),
 }
+# Figures kept beside a model's own: the baseline it is compared with, and counts.
+GROUP_LABELS = {
+    "rules": _l("Baseline: the rules"),
+    "stage_default": _l("Baseline: the stage defaults"),
+    "deals": _l("Deals"),
+}
+HIDDEN = {"n", "positives", "calibration"}
 
 
 @bp.get("/models")

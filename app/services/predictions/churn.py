@@ -115,6 +115,15 @@ def train(*, actor=None, now: datetime | None = None) -> PredictionModel:
     metrics["rules"] = _headline(classifier.evaluate(test_labels, rules))
     metrics["horizon_days"] = HORIZON
     metrics["auc_recent_buyers"] = _recent_auc(test_rows, probabilities)
+    if (metrics.get("auc") or 0) <= (metrics["rules"].get("auc") or 0):
+        # A model that ranks the newest customers no better than the rules is not used.
+        return model_store.save_version(
+            KIND, PredictionMode.RULES, actor=actor, train_rows=len(train_rows),
+            test_rows=len(test_rows), cutoff=_moment(cutoff), metrics=metrics,
+            notice="The trained model did no better than the rules on the most recent "
+            "customers: points-based rules score churn risk.",
+            seconds=clock.perf_counter() - started, **common,
+        )  # fmt: skip
     common["algorithm"] = "logistic regression (L2)"
     return model_store.save_version(
         KIND, PredictionMode.MODEL, actor=actor, train_rows=len(train_rows),

@@ -171,6 +171,13 @@ def mode_notice(version: PredictionModel | None) -> str:
             "rules (long since the last order, falling orders, urgent tickets, low "
             "satisfaction, little engagement)."
         )
+    if version.mode is PredictionMode.RULES and (version.metrics or {}).get("auc") is not None:
+        return gettext(
+            "The trained model ranked the most recent customers no better than the "
+            "points-based rules (AUC %(model)s against %(rules)s): the rules score churn risk.",
+            model=f"{version.metrics['auc']:.2f}",
+            rules=f"{(version.metrics.get('rules') or {}).get('auc') or 0:.2f}",
+        )  # fmt: skip
     if version.mode is PredictionMode.RULES:
         return gettext(
             "Too little order history to train a model (%(rows)d snapshots to learn from; "

@@ -132,8 +132,6 @@ def score_all(*, now: datetime | None = None, lead_ids=None) -> int:
             count += _write(batch)
             batch = []
     count += _write(batch)
-    if scorer.version is not None:
-        scorer.version.scored = count
     db.session.flush()
     return count
 
@@ -180,7 +178,14 @@ def shown_score(lead: Lead) -> ShownScore:
     """The stored score of `lead`, or (before the job has scored it) the score now."""
     version = model_store.latest(KIND)
     notice = ""
-    if version is not None and version.mode == PredictionMode.RULES:
+    if version is not None and version.mode == PredictionMode.RULES and version.metrics:
+        notice = gettext(
+            "The trained model ranked the most recent leads no better than the rules "
+            "(AUC %(model)s against %(rules)s): the rules score leads.",
+            model=f"{version.metrics.get('auc') or 0:.2f}",
+            rules=f"{(version.metrics.get('rules') or {}).get('auc') or 0:.2f}",
+        )
+    elif version is not None and version.mode == PredictionMode.RULES:
         notice = gettext(
             "%(converted)d converted and %(unconverted)d unconverted leads so far; a model "
             "needs %(needed)d of each. The rules score leads.",

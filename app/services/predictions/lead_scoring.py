@@ -117,6 +117,21 @@ def train(*, actor=None, now: datetime | None = None) -> PredictionModel:
         for key, value in classifier.evaluate(test_labels, rules_scores).items()
         if key in ("auc", "brier")
     }
+    if (metrics.get("auc") or 0) <= (metrics["rules"].get("auc") or 0):
+        # A model that ranks the newest leads no better than the rules is not put to use.
+        return model_store.save_version(
+            KIND,
+            PredictionMode.RULES,
+            actor=actor,
+            algorithm="rules",
+            train_rows=len(train_idx),
+            test_rows=len(test_idx),
+            cutoff=cutoff,
+            metrics=metrics,
+            notice="The trained model ranked the most recent leads no better than the rules.",
+            seconds=time.perf_counter() - started,
+            **common,
+        )
     return model_store.save_version(
         KIND,
         PredictionMode.MODEL,

@@ -201,6 +201,19 @@ def train(*, actor=None, now: datetime | None = None) -> PredictionModel:
         )  # fmt: skip
     cutoff = classifier.time_split([p.day for p in bought])[2]
     _, metrics = evaluate_split(bought, cutoff)
+    if metrics.get("customers_evaluated") and (metrics.get("precision_at_5") or 0) <= (
+        metrics.get("popularity_precision_at_5") or 0
+    ):
+        # Neighbours that find the newest purchases no better than popularity are not used.
+        return model_store.save_version(
+            KIND, PredictionMode.RULES, actor=actor, algorithm="most bought products",
+            train_rows=sum(1 for p in bought if p.day < cutoff),
+            test_rows=sum(1 for p in bought if p.day >= cutoff), cutoff=_moment(cutoff),
+            metrics=metrics, params={"neighbours": {}, "popular": fit(bought)["popular"]},
+            notice="Item-item recommendations found the most recent purchases no better than "
+            "the most bought products, which are suggested instead.",
+            seconds=clock.perf_counter() - started, **common,
+        )  # fmt: skip
     return model_store.save_version(
         KIND, PredictionMode.MODEL, actor=actor, algorithm="item-item cosine",
         train_rows=sum(1 for p in bought if p.day < cutoff),

@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from app.models.predictions import PredictionKind
+from app.models.predictions import PredictionKind, PredictionModel
+from app.services.predictions import model_store
 
 MODULES = {
     PredictionKind.LEAD_SCORE: "app.services.predictions.lead_scoring",
@@ -31,3 +32,20 @@ MODULES = {
 
 def module(kind: PredictionKind) -> ModuleType:
     return importlib.import_module(MODULES[kind])
+
+
+def train_and_score(kind: PredictionKind, *, actor=None) -> PredictionModel:
+    """Train a new version of `kind` and store the scores it gives (counted on it)."""
+    found = module(kind)
+    version = found.train(actor=actor)
+    version.scored = found.score_all()
+    return version
+
+
+def rescore(kind: PredictionKind) -> int:
+    """Store `kind`'s scores again with its newest version; how many were written."""
+    count = module(kind).score_all()
+    version = model_store.latest(kind)
+    if version is not None and count:
+        version.scored = count
+    return count

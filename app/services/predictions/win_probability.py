@@ -98,6 +98,21 @@ def train(*, actor=None, now: datetime | None = None) -> PredictionModel:
     metrics = classifier.evaluate(labels, predicted)
     metrics["stage_default"] = classifier.evaluate(labels, defaults)
     metrics["deals"] = {"closed": len(closed), "won": sum(outcomes)}
+    if metrics["brier"] >= metrics["stage_default"]["brier"]:
+        # A model no better than the defaults on the newest deals is not put to use.
+        notice = gettext(
+            "The trained model did no better than the stage defaults on the most recently "
+            "closed deals (Brier score %(model)s against %(baseline)s): the stage default "
+            "probabilities are in use.",
+            model=f"{metrics['brier']:.3f}", baseline=f"{metrics['stage_default']['brier']:.3f}",
+        )  # fmt: skip
+        return model_store.save_version(
+            KIND, PredictionMode.RULES, actor=actor, algorithm=RULES_ALGORITHM,
+            rows=len(examples), positives=sum(label for _, _, label in examples),
+            train_rows=len(train_set), test_rows=len(test_set),
+            cutoff=datetime.fromtimestamp(cutoff, tz=UTC), metrics=metrics, params={},
+            notice=notice, seconds=time.monotonic() - started,
+        )  # fmt: skip
     return model_store.save_version(
         KIND, PredictionMode.MODEL, actor=actor, algorithm=ALGORITHM,
         rows=len(examples), positives=sum(label for _, _, label in examples),
