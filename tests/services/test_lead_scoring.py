@@ -148,6 +148,17 @@ def test_model_explanations_name_the_leads_own_factors():
     assert all(factor["weight"] < 0 for factor in explanation["down"])
 
 
+def test_scoring_leaves_the_leads_update_time_alone():
+    rep = make_user()
+    lead = make_lead(rep, industry="Software")
+    before = db.session.get(Lead, lead.id).updated_at
+    lead_scoring.score_all()
+    db.session.commit()
+    db.session.expire_all()
+    after = db.session.get(Lead, lead.id)
+    assert after.score is not None and after.updated_at == before
+
+
 def test_converted_leads_keep_their_last_score():
     rep = make_user()
     converted = _converted(rep, utcnow())

@@ -117,6 +117,7 @@ def test_too_little_history_falls_back_to_the_stage_defaults_with_a_notice():
     for stage in ["CLOSED_WON"] * 3 + ["CLOSED_LOST"] * 2:
         make_opportunity(rep, stage=stage, amount="1000")
     open_deal = make_opportunity(rep, stage="PROPOSAL", amount="5000")
+    edited_at, edition = open_deal.updated_at, open_deal.version
     version = win_probability.train()
     assert version.mode is PredictionMode.RULES
     assert "at least 40 won and 40 lost" in version.notice and "3 won and 2 lost" in version.notice
@@ -124,6 +125,7 @@ def test_too_little_history_falls_back_to_the_stage_defaults_with_a_notice():
     db.session.commit()
     db.session.refresh(open_deal)
     assert open_deal.win_score == 50  # the Proposal stage's default
+    assert (open_deal.updated_at, open_deal.version) == (edited_at, edition)  # not an edit
     assert open_deal.win_factors == [
         {"feature": "stage", "label": "PROPOSAL", "value": None, "weight": 0.0}
     ]

@@ -147,6 +147,7 @@ def _write(batch: list[dict]) -> int:
                 score_grade=sa.bindparam("score_grade"),
                 score_factors=sa.bindparam("score_factors"),
                 scored_at=sa.bindparam("scored_at"),
+                updated_at=table.c.updated_at,  # a score is not an edit of the lead
             ),
             batch,
         )

@@ -159,6 +159,7 @@ def _write(rows: list[dict]) -> None:
             win_score=sa.bindparam("score"),
             win_factors=sa.bindparam("factors"),
             win_scored_at=sa.bindparam("at"),
+            updated_at=table.c.updated_at,  # a score is not an edit of the deal
         )
     )
     connection = db.session.connection()
