@@ -82,11 +82,30 @@ def _build_app(scale: str, workdir: str, reuse: bool):
                 f"  seeded {scale} in {seconds:.1f}s ({rows / seconds:,.0f} rows/s)",
                 file=sys.stderr,
             )
+            db.session.commit()
+            _train_models()
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(sa.text("VACUUM ANALYZE"))
     return app
+
+
+def _train_models() -> None:
+    """Train and score every AI model as the nightly job does, timing each."""
+    from app.extensions import db
+    from app.models.predictions import PredictionKind
+    from app.services.predictions import registry
+
+    for kind in PredictionKind:
+        started = time.perf_counter()
+        version = registry.train_and_score(kind)
+        db.session.commit()
+        print(
+            f"  trained {kind.value} in {time.perf_counter() - started:.1f}s "
+            f"({version.mode.value}, {version.rows:,} rows, {version.scored:,} scored)",
+            file=sys.stderr,
+        )
 
 
 def _credentials(page) -> dict:

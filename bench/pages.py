@@ -108,6 +108,42 @@ def _busiest_ticket() -> str:
     return f"/tickets/{ticket_id}"
 
 
+def _first(model, *where) -> int:
+    from app.extensions import db
+
+    return db.session.scalar(sa.select(model.id).where(*where).order_by(model.id).limit(1))
+
+
+def _open_lead() -> str:
+    from app.models.sales import Lead, LeadStatus
+
+    return f"/leads/{_first(Lead, Lead.status != LeadStatus.CONVERTED)}"
+
+
+def _open_deal(panel: str) -> Callable[[], str]:
+    def path() -> str:
+        from app.models.sales import Opportunity
+
+        return f"/opportunities/{_first(Opportunity, Opportunity.closed_at.is_(None))}/{panel}"
+
+    return path
+
+
+def _ordering_customer(panel: str) -> Callable[[], str]:
+    def path() -> str:
+        from app.models.customers import Customer
+
+        return f"/customers/{_first(Customer, Customer.churn_risk.is_not(None))}/{panel}"
+
+    return path
+
+
+def _similar_tickets() -> str:
+    from app.models.service import Ticket
+
+    return f"/tickets/{_first(Ticket)}/similar"
+
+
 PAGES = [
     Page("login", "/login", login=False),
     Page("home", "/"),
@@ -150,4 +186,16 @@ PAGES = [
     Page("tickets queue breaching", "/tickets?view=breaching", user="agent"),
     Page("tickets queue all", "/tickets?view=all"),
     Page("ticket page", _busiest_ticket),
+    # The AI features read stored scores and models: each page or panel well under 50 ms.
+    Page("lead page with its score", _open_lead),
+    Page("leads by score", "/leads?sort=score&direction=desc"),
+    Page("leads of grade A", "/leads?grade=A"),
+    Page("deal win probability panel", _open_deal("win-probability")),
+    Page("deal next best action panel", _open_deal("next-action")),
+    Page("customer churn panel", _ordering_customer("churn-risk")),
+    Page("customer recommendations panel", _ordering_customer("recommendations")),
+    Page("customers at risk", "/customers/at-risk"),
+    Page("customers at risk as a rep", "/customers/at-risk", user="rep"),
+    Page("similar tickets panel", _similar_tickets),
+    Page("AI models page", "/admin/models"),
 ]

@@ -9,6 +9,7 @@ Pure computation: imports nothing of Flask or the database.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
 import unicodedata
@@ -122,6 +123,7 @@ class TextIndex:
         if documents and doc_freq:
             import bm25s  # with scipy.sparse: 0.6 s, paid by the first index, not at start-up
 
+            logging.getLogger("bm25s").setLevel(logging.WARNING)  # a line per index built
             retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
             retriever.index([list(terms) for terms in documents], show_progress=False)
         lengths = [len(terms) for terms in documents]
