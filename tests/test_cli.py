@@ -55,3 +55,19 @@ def test_ingest_email_takes_a_message_from_stdin_for_an_mta_pipe(app, db):
     garbage = runner.invoke(args=["rapport", "ingest-email"], input=b"not an email")
     assert garbage.exit_code == 65 and "Not an email" in garbage.output
     assert db.session.execute(sa.select(sa.func.count(Ticket.id))).scalar_one() == 1
+
+
+def test_ai_eval_prints_the_figures_and_never_touches_the_database(app, db):
+    import sqlalchemy as sa
+
+    from app.models.predictions import PredictionModel
+    from app.models.sales import Lead
+
+    result = app.test_cli_runner().invoke(
+        args=["rapport", "ai-eval", "--kind", "lead_score", "--size", "0.4", "--seed", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "LEAD_SCORE  target: AUC >= 0.80  -> MET" in result.output
+    assert "auc" in result.output and "calibration" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Lead)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PredictionModel)) == 0

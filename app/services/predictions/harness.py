@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from app.models.predictions import PredictionKind
-from app.services.predictions import registry
+from app.services.predictions import model_store, registry
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "migrations")
 
@@ -49,9 +49,17 @@ def scratch_app(url: str | None, workdir: str, name: str):
     from app import create_app
     from app.extensions import db
 
-    os.environ.setdefault("RAPPORT_INSTANCE_PATH", os.path.join(workdir, "instance"))
     target = url or f"sqlite:///{os.path.join(workdir, name)}.db"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": target}, env="testing")
+    # Its instance folder (embedded Redis and files) is the scratch folder, not yours.
+    previous = os.environ.get("RAPPORT_INSTANCE_PATH")
+    os.environ["RAPPORT_INSTANCE_PATH"] = os.path.join(workdir, "instance")
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": target}, env="testing")
+    finally:
+        if previous is None:
+            del os.environ["RAPPORT_INSTANCE_PATH"]
+        else:
+            os.environ["RAPPORT_INSTANCE_PATH"] = previous
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
@@ -87,6 +95,10 @@ def run(
                 started = time.perf_counter()
                 figures = module.evaluate_planted(seed=seed, size=size)
                 seconds = time.perf_counter() - started
+                version = model_store.latest(kind)
+                table = (version.metrics or {}).get("calibration") if version else None
+                if table:
+                    figures["calibration"] = calibration_line(table)
                 # How fast the stored scores are written for the planted records.
                 started = time.perf_counter()
                 scored = module.score_all()
@@ -106,6 +118,13 @@ def run(
                 }
             )
     return results
+
+
+def calibration_line(table: list[dict]) -> str:
+    """A reliability table in one line: per bin, mean predicted -> observed rate (count)."""
+    return " | ".join(
+        f"{row['predicted']:.2f}->{row['observed']:.2f} ({row['n']})" for row in table
+    )
 
 
 def format_results(results: list[dict]) -> str:
