@@ -51,6 +51,7 @@ def _build_app(scale: str, workdir: str, reuse: bool):
     from app.audit import set_actor
     from app.extensions import db
     from app.models.identity import Role, User
+    from app.models.predictions import PredictionModel
     from app.services import demo
 
     app = create_app(
@@ -82,12 +83,12 @@ def _build_app(scale: str, workdir: str, reuse: bool):
                 f"  seeded {scale} in {seconds:.1f}s ({rows / seconds:,.0f} rows/s)",
                 file=sys.stderr,
             )
-            db.session.commit()
-            _train_models()
         db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(sa.text("VACUUM ANALYZE"))
+        if not db.session.scalar(sa.select(sa.func.count()).select_from(PredictionModel)):
+            _train_models()  # after ANALYZE, as a nightly job runs on a live database
     return app
 
 

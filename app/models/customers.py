@@ -57,6 +57,14 @@ class Customer(RecordMixin, db.Model):
         sa.Index("ix_customers_status_id", "status", "id"),
         # The customers-at-risk list: highest churn risk first.
         sa.Index("ix_customers_churn_risk_id", "churn_risk", "id"),
+        # Counts per churn level of the few customers scored, from the index alone.
+        sa.Index(
+            "ix_customers_churn_level",
+            "churn_level",
+            "owner_id",
+            postgresql_where=sa.text("churn_level IS NOT NULL"),
+            sqlite_where=sa.text("churn_level IS NOT NULL"),
+        ),
     )
     # The churn prediction is recomputed by a job, not edited: no audit entry per customer.
     __audit_ignore__ = frozenset({"churn_risk", "churn_level", "churn_factors", "churn_scored_at"})

@@ -64,6 +64,8 @@ class Lead(RecordMixin, db.Model):
         # Lists and segments sort and filter by the stored score.
         # (Unscored leads sort as -1, so the keyset pages never compare with NULL.)
         sa.Index("ix_leads_score_id", sa.text("coalesce(score, -1)"), "id"),
+        # A grade's leads in the list's default order (newest first).
+        sa.Index("ix_leads_grade_created", "score_grade", "created_at", "id"),
     )
     # Computed nightly by the scoring job, not edited: not worth an audit entry per lead.
     __audit_ignore__ = frozenset(

@@ -65,6 +65,7 @@ def upgrade():
         batch_op.add_column(sa.Column('churn_factors', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True))
         batch_op.add_column(sa.Column('churn_scored_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_customers_churn_risk_id', ['churn_risk', 'id'], unique=False)
+        batch_op.create_index('ix_customers_churn_level', ['churn_level', 'owner_id'], unique=False, postgresql_where=sa.text('churn_level IS NOT NULL'), sqlite_where=sa.text('churn_level IS NOT NULL'))
 
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('score', sa.Integer(), nullable=True))
@@ -72,6 +73,7 @@ def upgrade():
         batch_op.add_column(sa.Column('score_factors', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True))
         batch_op.add_column(sa.Column('scored_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_leads_score_id', [sa.text('coalesce(score, -1)'), 'id'], unique=False)
+        batch_op.create_index('ix_leads_grade_created', ['score_grade', 'created_at', 'id'], unique=False)
 
     with op.batch_alter_table('opportunities', schema=None) as batch_op:
         batch_op.add_column(sa.Column('win_score', sa.Integer(), nullable=True))
@@ -89,6 +91,7 @@ def downgrade():
         batch_op.drop_column('win_score')
 
     with op.batch_alter_table('leads', schema=None) as batch_op:
+        batch_op.drop_index('ix_leads_grade_created')
         batch_op.drop_index('ix_leads_score_id')
         batch_op.drop_column('scored_at')
         batch_op.drop_column('score_factors')
@@ -96,6 +99,7 @@ def downgrade():
         batch_op.drop_column('score')
 
     with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_index('ix_customers_churn_level')
         batch_op.drop_index('ix_customers_churn_risk_id')
         batch_op.drop_column('churn_scored_at')
         batch_op.drop_column('churn_factors')
