@@ -47,7 +47,19 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="en-US")
+    # Playwright's string predicates (wait_for_function) are evaluated in the page, which
+    # Rapport's Content-Security-Policy refuses; strict_page keeps the policy.
+    yield from _tab(browser, live_server, bypass_csp=True)
+
+
+@pytest.fixture
+def strict_page(browser, live_server):
+    """A tab that obeys the Content-Security-Policy, as a user's browser does."""
+    yield from _tab(browser, live_server, bypass_csp=False)
+
+
+def _tab(browser, live_server, bypass_csp: bool):
+    context = browser.new_context(base_url=live_server, locale="en-US", bypass_csp=bypass_csp)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
     yield tab

@@ -88,3 +88,30 @@ def test_every_response_carries_the_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'"  # no inline script, no eval, no other site
+    assert policy["object-src"] == "'none'" and policy["frame-ancestors"] == "'none'"
+    assert "Strict-Transport-Security" not in response.headers  # plain HTTP here
+
+
+def test_https_responses_ask_browsers_to_keep_https(client):
+    response = client.get("/login", base_url="https://rapport.example.com")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_no_page_carries_inline_script():
+    """The policy runs no inline script: templates load scripts from files only."""
+    import pathlib
+    import re
+
+    templates = pathlib.Path(__file__).parents[2] / "app" / "templates"
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+=\"|hx-on[:-]")
+    offenders = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if path.parts[-2] != "email" and inline.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
