@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app wsgi
 
-.PHONY: install run test test-fast bench lint translations
+.PHONY: install run test test-fast bench load-test lint translations
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,11 @@ test-fast: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# 100 staff and 200 portal users for 2 minutes on gunicorn (BENCH_DATABASE_URL: a seeded database).
+load-test: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench.load
 
 lint: install
 	$(BIN)/ruff check app tests bench

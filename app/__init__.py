@@ -24,6 +24,10 @@ def create_app(overrides: dict | None = None, env: str | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    from app import observability
+
+    # First, so every request is timed and has its id before any other hook can fail.
+    observability.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -79,6 +83,7 @@ def _init_extensions(app: Flask) -> None:
         surveys,
         ticket_assignment,
         ticket_mail,
+        webhook_events,
     )
 
     db.init_app(app)
@@ -198,6 +203,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.main import bp as main_bp
     from app.blueprints.marketing import bp as marketing_bp
     from app.blueprints.portal import bp as portal_bp
+    from app.blueprints.privacy import bp as privacy_bp
     from app.blueprints.public import bp as public_bp
     from app.blueprints.reports import bp as reports_bp
     from app.blueprints.sales import bp as sales_bp
@@ -216,6 +222,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sales_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(service_bp)
     app.register_blueprint(marketing_bp)
     app.register_blueprint(reports_bp)

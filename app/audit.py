@@ -220,9 +220,16 @@ def _actor(session: Session) -> Actor:
     return session.info.get("actor") or Actor()
 
 
+# Called as listener(session, entries) after entries are written, inside the same flush
+# and transaction: modules that react to every change (outgoing webhooks) subscribe here.
+entry_listeners: list = []
+
+
 def _write(session: Session, rows: list[dict]) -> None:
     if rows:
         session.connection().execute(sa.insert(AuditEntry.__table__), rows)
+        for listener in entry_listeners:
+            listener(session, rows)
 
 
 def record_inserted(session: Session, objects) -> None:
@@ -268,6 +275,27 @@ def record_changed(session: Session, record, changes: dict) -> None:
 
 
 _BEFORE = "audit_before"
+
+
+def record_action(
+    session: Session,
+    user,
+    entity_type: str,
+    entity_id,
+    label: str,
+    changes: dict,
+    action: AuditAction = AuditAction.UPDATE,
+) -> None:
+    """An entry for something done that is not a change of a row's fields (an export of a
+    person's data, an erasure, a backup archive written or deleted), attributed to `user`
+    (else the session's actor) even when the session acts for someone else; `changes` maps
+    each key to [before, after]. Written as is: the change listeners (outgoing webhooks) do
+    not see it."""
+    actor = _actor(session)
+    if user is not None and actor.id != user.id:
+        actor = Actor(id=user.id, label=user.email, source=actor.source)
+    entry = _entry(actor, action, entity_type, str(entity_id), label, changes)
+    session.connection().execute(sa.insert(AuditEntry.__table__), [entry])
 
 
 def _load_before(session: Session) -> dict:

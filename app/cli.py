@@ -1,7 +1,8 @@
-"""`flask rapport ...` commands: serve, worker, cron, seed, create-admin."""
+"""`flask rapport ...` commands: serve, worker, cron, seed, create-admin, backup, restore."""
 
 from __future__ import annotations
 
+import os
 import secrets
 
 import click
@@ -155,6 +156,66 @@ def ingest_email() -> None:
         click.echo(f"Could not take the email in now: {error}", err=True)
         sys.exit(75)
     click.echo(f"{result.action} {result.ticket_id or ''} {result.reason}".strip())
+
+
+@rapport.command()
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="Folder for the archive (default: RAPPORT_BACKUP_DIR, or instance/backups).",
+)
+@click.option("--prune", is_flag=True, help="Then keep only the newest RAPPORT_BACKUP_KEEP.")
+def backup(output_dir: str | None, prune: bool) -> None:
+    """Write one archive of the database and the uploaded files (safe while Rapport runs)."""
+    from app.services import backup_restore, backups
+
+    set_actor(db.session, None, source="cli")
+    try:
+        archive = backups.create_backup(output_dir)
+    except backups.BackupFailed as error:
+        raise click.ClickException(str(error)) from error
+    pruned = backups.prune(os.path.dirname(archive.path)) if prune else []
+    backups.record(archive, pruned)
+    db.session.commit()
+    click.echo(f"Backup written: {archive.path} ({archive.size:,} bytes)")
+    click.echo(backup_restore.summary(backups.read_manifest(archive.path)))
+    for old in pruned:
+        click.echo(f"Deleted the older backup {old.name}")
+
+
+@rapport.command()
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Restore without asking for confirmation.")
+def restore(archive: str, yes: bool) -> None:
+    """Restore a backup ARCHIVE into an empty database (DATABASE_URL) and the instance
+    folder, then check every table against the backup. Stop web, worker and cron first.
+
+    Exits 1 when the archive or the database is refused (nothing changed) or when a
+    restored table differs from the backup."""
+    import sys
+
+    from sqlalchemy.engine import make_url
+
+    from app.services import backup_restore, backups
+
+    target = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        manifest = backup_restore.read_manifest(archive)
+        click.echo(backup_restore.summary(manifest))
+        if not yes:
+            click.confirm(f"Restore it into {target.render_as_string()}?", abort=True)
+        result = backup_restore.restore(archive)
+    except (backup_restore.RestoreRefused, backups.BackupFailed) as error:
+        raise click.ClickException(f"Not restored: {error}") from error
+    click.echo(f"Restored {len(manifest['tables'])} tables and {result.files} stored files.")
+    if not result.ok:
+        click.echo("MISMATCH: these tables differ from the backup:", err=True)
+        for difference in result.differences:
+            click.echo(f"  {difference.describe()}", err=True)
+        sys.exit(1)
+    click.echo("OK: every table's row count and checksum match the backup.")
+    if backup_restore.needs_upgrade(manifest):
+        click.echo("This Rapport is newer than the backup: run `flask db upgrade` next.")
 
 
 def register(app: Flask) -> None:

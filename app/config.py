@@ -98,6 +98,9 @@ class Config:
     # The shared secret of POST /m/bounces (a mail provider's bounce webhook, signed with
     # HMAC-SHA256); empty: the webhook is off (404).
     RAPPORT_BOUNCE_WEBHOOK_SECRET = os.environ.get("RAPPORT_BOUNCE_WEBHOOK_SECRET", "")
+    # Outgoing webhooks go only to public addresses; these comma-separated host names, IPs
+    # and CIDRs (e.g. "hooks.intranet,10.1.2.0/24") are let through as well.
+    RAPPORT_WEBHOOK_ALLOWED_HOSTS = os.environ.get("RAPPORT_WEBHOOK_ALLOWED_HOSTS", "")
     # Unsubscribe and preferences posts per client address. Generous: one-click unsubscribes
     # (RFC 8058) arrive from the mail provider's few servers, not from each recipient.
     RAPPORT_MAIL_LINK_RATE_LIMIT = os.environ.get("RAPPORT_MAIL_LINK_RATE_LIMIT", "300 per minute")
@@ -139,6 +142,25 @@ class Config:
     RAPPORT_CAMPAIGN_LEASE_SECONDS = int(os.environ.get("RAPPORT_CAMPAIGN_LEASE_SECONDS", "300"))
     RAPPORT_MAIL_DOMAIN = os.environ.get("RAPPORT_MAIL_DOMAIN", "")
 
+    # Text messages (app.services.sms): "dev" records messages (Admin > SMS) and sends
+    # nothing; "twilio" posts them to a Twilio-compatible REST API at RAPPORT_SMS_API_URL
+    # with the account SID and auth token (the token also checks the webhooks' signatures).
+    # RAPPORT_SMS_FROM is the sender: a number (+15551230000) or a messaging service id
+    # (MG...). Numbers written without a country code get RAPPORT_SMS_DEFAULT_COUNTRY_CODE.
+    RAPPORT_SMS_PROVIDER = os.environ.get("RAPPORT_SMS_PROVIDER", "dev").strip().lower()
+    RAPPORT_SMS_API_URL = os.environ.get("RAPPORT_SMS_API_URL", "https://api.twilio.com")
+    RAPPORT_SMS_ACCOUNT_SID = os.environ.get("RAPPORT_SMS_ACCOUNT_SID", "")
+    RAPPORT_SMS_AUTH_TOKEN = os.environ.get("RAPPORT_SMS_AUTH_TOKEN", "")
+    RAPPORT_SMS_FROM = os.environ.get("RAPPORT_SMS_FROM", "")
+    RAPPORT_SMS_DEFAULT_COUNTRY_CODE = os.environ.get("RAPPORT_SMS_DEFAULT_COUNTRY_CODE", "+1")
+    # Seconds to wait for the provider's answer; SMS campaign messages per minute (a
+    # campaign may set its own); webhook posts per client address.
+    RAPPORT_SMS_TIMEOUT = float(os.environ.get("RAPPORT_SMS_TIMEOUT", "10"))
+    RAPPORT_SMS_RATE = int(os.environ.get("RAPPORT_SMS_RATE", "60"))
+    RAPPORT_SMS_WEBHOOK_RATE_LIMIT = os.environ.get(
+        "RAPPORT_SMS_WEBHOOK_RATE_LIMIT", "600 per minute"
+    )
+
     # Reports: the gross margin (percent of revenue) lifetime value is worked out with, and
     # how long a computed report or dashboard panel is served before it is computed again.
     RAPPORT_GROSS_MARGIN_PERCENT = Decimal(os.environ.get("RAPPORT_GROSS_MARGIN_PERCENT", "60"))
@@ -156,13 +178,30 @@ class Config:
     OPENAPI_REDOC_PATH = "docs"
     OPENAPI_REDOC_URL = "/static/vendor/redoc-2.5.4.standalone.js"
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    # Rate limits are counted in Redis; while it is unreachable, each process counts in its
+    # own memory rather than failing the request.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     RQ_QUEUES = ("default", "mail", "reports")
     JOB_TIMEOUT = 600
 
+    # Backups (`flask rapport backup`, nightly at 02:10 UTC): the folder archives go to (empty:
+    # "backups" in the instance folder), how many of the newest are kept, and after how
+    # many hours without a new one administrators are warned.
+    RAPPORT_BACKUP_DIR = os.environ.get("RAPPORT_BACKUP_DIR", "")
+    RAPPORT_BACKUP_KEEP = int(os.environ.get("RAPPORT_BACKUP_KEEP", "14"))
+    RAPPORT_BACKUP_STALE_HOURS = int(os.environ.get("RAPPORT_BACKUP_STALE_HOURS", "36"))
+
+    # Logs on stderr: one JSON object per line (json) or readable lines (text), each with
+    # the request id that started the work.
+    RAPPORT_LOG_FORMAT = os.environ.get("RAPPORT_LOG_FORMAT", "json")
+    RAPPORT_LOG_LEVEL = os.environ.get("RAPPORT_LOG_LEVEL", "INFO").upper()
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    RAPPORT_LOG_FORMAT = os.environ.get("RAPPORT_LOG_FORMAT", "text")
 
 
 class ProductionConfig(Config):

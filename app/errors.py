@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, current_app, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from app.extensions import db, login_manager
 from app.htmx import hx_redirect, wants_fragment
+from app.queues import REDIS_DOWN
 
 TITLES = {
     400: "Bad request",
@@ -18,7 +20,9 @@ TITLES = {
     413: "File too large",
     429: "Too many requests",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
 }
+RETRY_AFTER_SECONDS = 30
 
 
 def _is_api() -> bool:
@@ -48,8 +52,60 @@ def _handle_http_error(error: HTTPException):
                 "token. Reload the page and try again."
             ),
         )
-    description = error.description if error.code in (403, 413, 429) else None
-    return render_error(error.code or 500, description)
+    description = error.description if error.code in (403, 413, 429, 503) else None
+    response = render_error(error.code or 500, str(description) if description else None)
+    if error.code == 503:
+        response = make_response(response)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _handle_database_down(error: Exception):
+    """The database cannot be reached (or refused the connection): a clear 503, never a
+    stack trace. Rendered without touching the database again, as a signed-out page; the
+    pool's pre-ping reconnects by itself once the database is back."""
+    import logging
+
+    logging.getLogger("rapport").error("Database unavailable: %s", error.__class__.__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the session is discarded
+        db.session.remove()
+    g._login_user = login_manager.anonymous_user()
+    return _handle_http_error(
+        ServiceUnavailable(
+            gettext(
+                "The database cannot be reached right now. Nothing was changed; please try "
+                "again in a minute."
+            )
+        )
+    )
+
+
+def _handle_redis_down(error: Exception):
+    """Redis is unreachable where a page needed it: a clear 503 (pages that can do without
+    it keep working, and job-starting actions say so before changing anything)."""
+    import logging
+
+    logging.getLogger("rapport").error("Redis unavailable: %s", error)
+    db.session.rollback()
+    from app.queues import JobServerUnavailable
+
+    return _handle_http_error(JobServerUnavailable())
+
+
+def _is_connection_failure(error: DBAPIError) -> bool:
+    # OperationalError: cannot connect, server gone, SQLite cannot open its file. A
+    # connection_invalidated error is a connection dropped mid-query.
+    return isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated
+
+
+def _handle_database_error(error: DBAPIError):
+    if _is_connection_failure(error):
+        return _handle_database_down(error)
+    if current_app.testing:
+        raise error
+    return _handle_unexpected(error)
 
 
 def _handle_unexpected(error: Exception):
@@ -75,6 +131,9 @@ def _unauthorized():
 
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http_error)
+    app.register_error_handler(DBAPIError, _handle_database_error)
+    for error in REDIS_DOWN:
+        app.register_error_handler(error, _handle_redis_down)
     if not app.testing:
         app.register_error_handler(Exception, _handle_unexpected)
     login_manager.unauthorized_handler(_unauthorized)

@@ -233,6 +233,12 @@ register_entity(
     {Role.MANAGER: _scopes("all", "all", "all", "all")}
     | {role: _ADMIN_ONLY for role in (Role.SALES, Role.MARKETING, Role.SUPPORT)},
 )
+# A person's data export (GDPR access requests): "read" lets a role export the data of
+# the people whose records it may read. Administrators only by default; erasure always is.
+register_entity(
+    Entity("personal_data", _l("Personal data export"), owner_column=""),
+    {role: _ADMIN_ONLY for role in Role if role is not Role.ADMIN},
+)
 
 
 def default_scope(role: Role, entity: str, action: str) -> Scope:

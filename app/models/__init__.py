@@ -54,6 +54,7 @@ from app.models.marketing import (
     WebForm,
     WebVisitor,
 )
+from app.models.operations import JobOutbox
 from app.models.orders import (
     NumberSequence,
     Order,
@@ -122,8 +123,18 @@ from app.models.service import (
     TicketRoundRobin,
     TicketStatus,
 )
+from app.models.sms import SmsDirection, SmsMessage, SmsPreference, SmsStatus
+from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "DeliveryStatus",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "SmsDirection",
+    "SmsMessage",
+    "SmsPreference",
+    "SmsStatus",
+    "JobOutbox",
     "DashboardLayout",
     "ForecastGrain",
     "ForecastRun",

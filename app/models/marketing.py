@@ -105,6 +105,7 @@ class CampaignType(enum.Enum):
     EVENT = "EVENT"
     WEBINAR = "WEBINAR"
     CONTENT = "CONTENT"
+    SMS = "SMS"  # sent as text messages (app.services.sms.campaigns)
 
 
 class CampaignStatus(enum.Enum):
@@ -175,6 +176,8 @@ class Campaign(RecordMixin, db.Model):
     template_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("email_templates.id", ondelete="SET NULL")
     )
+    # The text of an SMS campaign (merge fields allowed; at most 640 characters).
+    sms_body: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     send_state: Mapped[SendState] = mapped_column(
         enum_column(SendState), default=SendState.DRAFT, server_default="DRAFT"
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import logging
 
 import sqlalchemy as sa
 from flask import current_app
@@ -17,6 +19,8 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.identity import Role, Team, User
 from app.services.search import contains_pattern
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the account does not exist, so both answers take the same time.
@@ -69,8 +73,13 @@ def _failure_keys(email: str, ip: str | None) -> list[tuple[str, int]]:
 def is_throttled(keys) -> bool:
     """Whether any (Redis key, limit) pair has reached its limit of recent failures (staff
     and portal sign-ins keep their own keys)."""
-    redis = queues.connection()
-    counts = redis.mget([key for key, _ in keys])
+    try:
+        counts = queues.connection().mget([key for key, _ in keys])
+    except queues.REDIS_DOWN:
+        # Signing in matters more than counting failures during a Redis outage; the
+        # per-address rate limit of the sign-in pages still applies.
+        log.warning("sign-in throttle unavailable: Redis is unreachable")
+        return False
     return any(
         count is not None and int(count) >= limit
         for count, (_, limit) in zip(counts, keys, strict=True)
@@ -85,7 +94,14 @@ def record_failure(keys) -> None:
         # SET NX starts the window on the first failure (EXPIRE NX needs Redis 7).
         pipe.set(key, 0, ex=window, nx=True)
         pipe.incr(key)
-    pipe.execute()
+    with contextlib.suppress(*queues.REDIS_DOWN):
+        pipe.execute()
+
+
+def forget_failures(key: str) -> None:
+    """Start counting a sign-in's failures afresh (after a success or a new password)."""
+    with contextlib.suppress(*queues.REDIS_DOWN):
+        queues.connection().delete(key)
 
 
 def authenticate(email: str, password: str, ip: str | None) -> User:
@@ -103,7 +119,7 @@ def authenticate(email: str, password: str, ip: str | None) -> User:
     if not ok:
         record_failure(keys)
         raise SignInRefused("Invalid email or password.")
-    queues.connection().delete(keys[0][0])
+    forget_failures(keys[0][0])
     user.last_login_at = utcnow()
     db.session.flush()
     return user
@@ -146,7 +162,7 @@ def request_password_reset(email: str) -> None:
 def _queue_password_link(user: User, *, actor) -> None:
     from app.jobs.mail import send_password_reset
 
-    queues.enqueue(
+    queues.enqueue_durably(
         send_password_reset,
         user.id,
         password_reset_token(user),

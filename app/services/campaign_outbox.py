@@ -23,6 +23,7 @@ from app.models.base import utcnow
 from app.models.marketing import (
     Campaign,
     CampaignRecipient,
+    CampaignType,
     EmailPreference,
     EmailTemplate,
     RecipientStatus,
@@ -58,30 +59,30 @@ def enqueue_after_commit(campaign_id: int, actor, queued: int) -> None:
 
 
 def enqueue(campaign_id: int, actor_id: int | None, jobs: int = 1, delay: float = 0) -> None:
-    """Queue `jobs` batch jobs for the campaign on the mail queue (after `delay` seconds)."""
+    """Queue `jobs` batch jobs for the campaign on the mail queue (after `delay` seconds);
+    while Redis is unreachable they wait in the job outbox."""
     from rq import Retry
 
     from app.jobs.campaigns import send_campaign_batch
 
-    queue = queues.queue("mail")
     options = {
-        "actor_id": actor_id,
-        "meta": {"user_id": actor_id, "title": "campaign send", "progress": 0, "message": ""},
+        "actor": actor_id,
+        "title": "campaign send",
+        "queue_name": "mail",
         # A job whose worker died is retried by RQ once it is found abandoned; the
         # outbox makes the retry harmless.
         "retry": Retry(max=3, interval=RETRY_DELAY),
         "result_ttl": 24 * 3600,
-        "failure_ttl": 30 * 24 * 3600,
     }
     if delay:
         # Jobs that end at about the same time all ask for a later look: one is enough, so
         # they share an id per due period (a later request replaces the scheduled job).
         due = int((clock() + delay) // max(delay, 1))
         options["job_id"] = f"campaign-{campaign_id}-later-{due}"
-        queue.enqueue_in(timedelta(seconds=delay), send_campaign_batch, campaign_id, **options)
+        queues.enqueue_durably(send_campaign_batch, campaign_id, delay=delay, **options)
         return
     for _number in range(jobs):
-        queue.enqueue(send_campaign_batch, campaign_id, **options)
+        queues.enqueue_durably(send_campaign_batch, campaign_id, **options)
 
 
 @dataclasses.dataclass
@@ -212,11 +213,12 @@ def run(campaign_id: int, *, worker: str, time_budget: float) -> BatchOutcome:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         return outcome
+    is_sms = campaign.type is CampaignType.SMS  # texted: app.services.sms.campaign_delivery
     template = db.session.get(EmailTemplate, campaign.template_id) if campaign.template_id else None
     rate = (
         campaign.send_rate
         if campaign.send_rate is not None
-        else (current_app.config["RAPPORT_CAMPAIGN_RATE"])
+        else (current_app.config["RAPPORT_SMS_RATE" if is_sms else "RAPPORT_CAMPAIGN_RATE"])
     )
     size = batch_size(rate)
     while True:
@@ -225,7 +227,7 @@ def run(campaign_id: int, *, worker: str, time_budget: float) -> BatchOutcome:
             return outcome
         outcome.unknown += recover(campaign_id)
         db.session.commit()
-        if template is None:  # deleted during the send: nothing left to send
+        if template is None and not is_sms:  # deleted during the send: nothing left to send
             _fail_waiting(campaign_id, _("The email template was deleted during the send."))
             break
         claim = f"{worker[:40]}:{uuid.uuid4().hex[:12]}"
@@ -233,7 +235,12 @@ def run(campaign_id: int, *, worker: str, time_budget: float) -> BatchOutcome:
         if not rows:
             break
         with ExitStack() as stack:
-            delivery = _Delivery(campaign, template, claim, rate, stack, outcome)
+            if is_sms:
+                from app.services.sms.campaign_delivery import SmsDelivery
+
+                delivery = SmsDelivery(campaign, claim, rate, stack, outcome)
+            else:
+                delivery = _Delivery(campaign, template, claim, rate, stack, outcome)
             stopped = delivery.send_all(rows)
         if stopped or clock() > deadline:
             break
@@ -271,19 +278,20 @@ def release(claim: str) -> None:
     db.session.commit()
 
 
-def acquire_slot(rate: int, should_stop) -> bool:
+def acquire_slot(rate: int, should_stop, key: str = _RATE_KEY) -> bool:
     """Wait for a free slot in this minute's global message budget (shared by all workers
-    through one Redis counter per window). False when `should_stop()` said so meanwhile."""
+    through one Redis counter per window, one budget per `key`: email, SMS). False when
+    `should_stop()` said so meanwhile."""
     if not rate:
         return True
     redis = queues.connection()
     while True:
         now = clock()
         window = int(now // RATE_WINDOW)
-        key = f"{_RATE_KEY}{window}"
+        counter = f"{key}{window}"
         pipe = redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, RATE_WINDOW * 2)
+        pipe.incr(counter)
+        pipe.expire(counter, RATE_WINDOW * 2)
         used = pipe.execute()[0]
         if used <= rate:
             return True
@@ -326,31 +334,70 @@ def smtp_error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:500]
 
 
-class _Delivery:
+class ClaimedBatch:
+    """What every channel's delivery of one claimed batch shares: its row results, written
+    through one connection of its own held for the batch (the session would hand its
+    connection back to the pool at every commit and check (ping) it out again for the next
+    statement, two round trips more per message), and the checks for a paused campaign."""
+
+    def __init__(self, campaign, claim: str, rate: int, stack, outcome):
+        self.campaign_id = campaign.id
+        self.claim = claim
+        self.rate = rate
+        self.outcome = outcome
+        self.pending: list[tuple[int, dict]] = []
+        self.outbox = stack.enter_context(db.engine.connect())
+
+    def _stopping(self) -> bool:
+        return _state(self.campaign_id) is not SendState.SENDING
+
+    def _stop(self) -> bool:
+        self._commit()
+        db.session.commit()
+        release(self.claim)
+        return True
+
+    def _result(self, recipient_id: int, status: RecipientStatus, **values) -> None:
+        self.pending.append((recipient_id, {"status": status.value, **values}))
+
+    def _flush(self) -> None:
+        for recipient_id, values in self.pending:
+            self.outbox.execute(
+                sa.update(_table)
+                .where(_table.c.id == recipient_id, _table.c.claimed_by == self.claim)
+                .values(**values)
+            )
+        self.pending.clear()
+
+    def _commit(self) -> None:
+        self._flush()
+        self.outbox.commit()
+
+    def _mark_sending(self, recipient_id: int) -> bool:
+        self._flush()
+        marked = self.outbox.execute(
+            _MARK_SENDING, {"rid": recipient_id, "claim": self.claim, "at": utcnow()}
+        ).rowcount
+        self.outbox.commit()
+        return marked == 1
+
+
+class _Delivery(ClaimedBatch):
     """Sends one claimed batch over one SMTP connection (opened at the first message).
 
     A row is marked SENDING (committed) once the server accepted its envelope, just before
     the DATA command, and SENT (committed) as soon as the server accepted the message. A
     kill at any moment leaves a CLAIMED row (nothing was transmitted: sent after the
     lease), a SENDING one (the server may have it: UNKNOWN, never resent) or a SENT one.
-    Skips and failures wait for the next commit.
-
-    The batch's rows are written through one connection of its own, held for the batch:
-    the session would hand its connection back to the pool at every commit and check
-    (ping) it out again for the next statement, two round trips more per message."""
+    Skips and failures wait for the next commit."""
 
     def __init__(self, campaign, template, claim: str, rate: int, stack, outcome):
-        self.campaign_id = campaign.id
+        super().__init__(campaign, claim, rate, stack, outcome)
         self.topic = campaign.topic
         self.builder = CampaignMail(campaign, template)
-        self.claim = claim
-        self.rate = rate
         self.stack = stack
-        self.outcome = outcome
         self.server = None
-        self.pending: list[tuple[int, dict]] = []
         self.postgresql = db.engine.dialect.name == "postgresql"
-        self.outbox = stack.enter_context(db.engine.connect())
 
     def send_all(self, rows) -> bool:
         """Send every row; True when the batch stopped early (its rest released)."""
@@ -379,15 +426,6 @@ class _Delivery:
                     return self._stop()
         self._commit()
         return False
-
-    def _stopping(self) -> bool:
-        return _state(self.campaign_id) is not SendState.SENDING
-
-    def _stop(self) -> bool:
-        self._commit()
-        db.session.commit()
-        release(self.claim)
-        return True
 
     def _connect(self):
         if self.server is None:
@@ -477,30 +515,6 @@ class _Delivery:
         else:
             self._result(ref.id, RecipientStatus.FAILED, error=text)
             self.outcome.failed += 1
-
-    def _result(self, recipient_id: int, status: RecipientStatus, **values) -> None:
-        self.pending.append((recipient_id, {"status": status.value, **values}))
-
-    def _flush(self) -> None:
-        for recipient_id, values in self.pending:
-            self.outbox.execute(
-                sa.update(_table)
-                .where(_table.c.id == recipient_id, _table.c.claimed_by == self.claim)
-                .values(**values)
-            )
-        self.pending.clear()
-
-    def _commit(self) -> None:
-        self._flush()
-        self.outbox.commit()
-
-    def _mark_sending(self, recipient_id: int) -> bool:
-        self._flush()
-        marked = self.outbox.execute(
-            _MARK_SENDING, {"rid": recipient_id, "claim": self.claim, "at": utcnow()}
-        ).rowcount
-        self.outbox.commit()
-        return marked == 1
 
 
 # Built once: the statements run for every message.

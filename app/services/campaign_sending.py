@@ -31,6 +31,7 @@ from app.models.marketing import (
 )
 from app.services import campaign_outbox, email_preferences, mail, segments
 from app.services.campaign_mail import CampaignMail
+from app.services.sms import campaigns as sms_campaigns
 from app.services.validation import RecordInvalid
 
 _table = CampaignRecipient.__table__
@@ -42,6 +43,8 @@ _campaigns = Campaign.__table__
 
 def send_problems(campaign: Campaign) -> list[str]:
     """Why the campaign cannot be sent as it is (empty when it can)."""
+    if campaign.type is CampaignType.SMS:
+        return sms_campaigns.send_problems(campaign)
     found = []
     if campaign.type is not CampaignType.EMAIL and "EMAIL" not in (campaign.channels or []):
         found.append(_("Only a campaign with the email channel can send email."))
@@ -54,7 +57,9 @@ def send_problems(campaign: Campaign) -> list[str]:
 
 def preview(campaign: Campaign) -> dict:
     """The audience before sending: members, distinct addresses and how many of those
-    may be emailed now (two queries)."""
+    may be emailed now (two queries). An SMS campaign counts numbers instead."""
+    if campaign.type is CampaignType.SMS:
+        return sms_campaigns.preview(campaign)
     segment = db.session.get(Segment, campaign.segment_id) if campaign.segment_id else None
     if segment is None:
         return {"members": 0, "addresses": 0, "sendable": 0}
@@ -95,7 +100,10 @@ def prepare(campaign: Campaign, actor) -> int:
     if not taken:
         raise RecordInvalid({"send": _("This campaign has been sent already.")})
     segment = db.session.get(Segment, campaign.segment_id)
-    duplicates = _write_recipients(campaign, segment)
+    if campaign.type is CampaignType.SMS:
+        duplicates = sms_campaigns.write_recipients(campaign, segment)
+    else:
+        duplicates = _write_recipients(campaign, segment)
     queued = campaign_outbox.count_rows(campaign.id, RecipientStatus.QUEUED)
     campaign.duplicates_skipped = duplicates
     campaign.send_started_at = utcnow()
@@ -229,7 +237,10 @@ def cancel(campaign: Campaign, actor) -> int:
 
 def test_send(campaign: Campaign, actor, to: str | None = None) -> str:
     """Send the campaign's message to `actor` (their own address unless `to`) right away,
-    as it would look for them; not counted, no recipient row. Returns the address."""
+    as it would look for them; not counted, no recipient row. Returns the address. An
+    SMS campaign's test goes to the number `to`."""
+    if campaign.type is CampaignType.SMS:
+        return sms_campaigns.test_send(campaign, actor, to)
     template = db.session.get(EmailTemplate, campaign.template_id) if campaign.template_id else None
     if template is None:
         raise RecordInvalid({"send": _("Choose the email template to send.")})

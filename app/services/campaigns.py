@@ -34,6 +34,7 @@ from app.models.marketing import (
 from app.services import history
 from app.services.products import check_amount
 from app.services.record_checks import check_enum, check_owner, check_text
+from app.services.sms import campaigns as sms_campaigns
 from app.services.validation import RecordInvalid
 
 history.register_record_type("campaigns", Campaign, "campaign")
@@ -44,6 +45,7 @@ TYPE_LABELS = {
     CampaignType.EVENT: _l("Event"),
     CampaignType.WEBINAR: _l("Webinar"),
     CampaignType.CONTENT: _l("Content"),
+    CampaignType.SMS: _l("SMS"),
 }
 STATUS_LABELS = {
     CampaignStatus.PLANNING: _l("Planning"),
@@ -69,6 +71,7 @@ TOPIC_LABELS = {
 SOCIAL_NETWORKS = ("linkedin", "facebook", "x", "instagram", "youtube")
 CHANNELS = {
     "EMAIL": _l("Email"),
+    "SMS": _l("SMS"),
     "SOCIAL:linkedin": _l("LinkedIn"),
     "SOCIAL:facebook": _l("Facebook"),
     "SOCIAL:x": _l("X (Twitter)"),
@@ -87,7 +90,7 @@ MAX_SEND_RATE = 10_000
 _FIELDS = {
     "name", "type", "status", "topic", "start_date", "end_date", "currency", "budget",
     "actual_cost", "expected_revenue", "channels", "impressions", "description",
-    "segment_id", "template_id", "send_rate", "owner_id",
+    "segment_id", "template_id", "send_rate", "owner_id", "sms_body",
 }  # fmt: skip
 # Recipient rows that mean a message may have left: such a campaign keeps its results.
 _SENT_STATES = (RecipientStatus.SENT, RecipientStatus.SENDING, RecipientStatus.UNKNOWN)
@@ -100,6 +103,11 @@ def channel_label(channel: str) -> str:
 def has_email(campaign: Campaign) -> bool:
     """Whether the campaign sends email (its page then shows the send panel)."""
     return "EMAIL" in (campaign.channels or [])
+
+
+def has_send(campaign: Campaign) -> bool:
+    """Whether the campaign sends messages itself: email, or text messages (type SMS)."""
+    return campaign.type is CampaignType.SMS or has_email(campaign)
 
 
 def _channel_key(raw) -> str:
@@ -232,6 +240,8 @@ def _apply(campaign: Campaign, actor, fields: dict, partial: bool) -> None:
             errors["description"] = gettext(
                 "Use at most %(max)d characters.", max=DESCRIPTION_LENGTH
             )
+    if given("sms_body"):
+        values["sms_body"] = sms_campaigns.check_body(fields, errors)
     if given("segment_id"):
         values["segment_id"] = _check_record(
             actor, Segment, "segment", fields, "segment_id", errors,

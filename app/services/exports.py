@@ -12,7 +12,7 @@ import time
 
 from flask import current_app
 
-_NAME = re.compile(r"^[0-9a-f]{32}\.(csv|pdf)$")
+_NAME = re.compile(r"^[0-9a-f]{32}\.(csv|pdf|zip)$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 

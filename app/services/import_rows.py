@@ -165,11 +165,20 @@ class Lookups:
         return self._definitions[entity_type]
 
     def owner_id(self, email: str) -> int | None:
+        """The active user with this email address or, as CRM exports name owners ("Contact
+        owner: Mei Chen"), with exactly this name."""
         key = email.casefold()
         if key not in self._owners:
             self._owners[key] = db.session.scalar(
                 sa.select(User.id).where(sa.func.lower(User.email) == key, User.is_active)
             )
+            if self._owners[key] is None and "@" not in key:
+                named = db.session.scalars(
+                    sa.select(User.id)
+                    .where(sa.func.lower(User.name) == " ".join(key.split()), User.is_active)
+                    .limit(2)
+                ).all()
+                self._owners[key] = named[0] if len(named) == 1 else None
         return self._owners[key]
 
     def customer_ids(self, name: str) -> list[int]:
@@ -203,8 +212,10 @@ def record_fields(entity_type: str, values: dict, lookups: Lookups) -> tuple[dic
             fields[target] = text
     if values.get("owner_email"):
         owner_id = lookups.owner_id(values["owner_email"])
-        if owner_id is None:
+        if owner_id is None and "@" in values["owner_email"]:
             errors["owner_email"] = gettext("No active user has this email address.")
+        elif owner_id is None:
+            errors["owner_email"] = gettext("No single active user has this name.")
         fields["owner_id"] = owner_id
     if values.get("customer"):
         found = lookups.customer_ids(values["customer"])

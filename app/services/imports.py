@@ -23,7 +23,7 @@ from app import permissions
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.records import DataImport, ImportStatus
-from app.services import exports, import_mapping
+from app.services import exports, import_mapping, import_preset_rules
 from app.services.import_mapping import ImportFileError
 from app.services.import_rows import (
     BULK_TYPES,
@@ -66,6 +66,7 @@ def start_import(actor, entity_type: str, filename: str, data: bytes) -> DataImp
     if len(data) > MAX_FILE_BYTES:
         raise ImportFileError(gettext("The file is larger than 20 MB; split it into parts."))
     parsed = import_mapping.parse(data)
+    mapping, preset = import_preset_rules.initial_mapping(entity_type, parsed.headers)
     stored = f"{secrets.token_hex(16)}.csv"
     with open(os.path.join(_folder(), stored), "wb") as fh:
         fh.write(data)
@@ -73,12 +74,13 @@ def start_import(actor, entity_type: str, filename: str, data: bytes) -> DataImp
         entity_type=entity_type,
         filename=os.path.basename(filename)[:255],
         stored_file=stored,
-        mapping=import_mapping.guess(entity_type, parsed.headers),
+        mapping=mapping,
         options={
             "encoding": parsed.encoding,
             "delimiter": parsed.delimiter,
             "headers": parsed.headers,
             "duplicates": "skip",
+            "preset": preset,
         },
         total_rows=len(parsed.rows),
         created_by_id=actor.id,
@@ -170,7 +172,9 @@ def preview(data_import: DataImport, actor, limit: int = PREVIEW_ROWS) -> list[P
     trial = db.session.begin_nested()
     try:
         for number, row in enumerate(rows, start=1):
-            values = import_mapping.apply(data_import.mapping, row)
+            values = import_preset_rules.translate(
+                data_import.options.get("preset"), import_mapping.apply(data_import.mapping, row)
+            )
             outcome = apply_row(
                 data_import.entity_type, actor, values, mode, index, lookups, number, names
             )
@@ -202,6 +206,7 @@ class Run:
         self.actor = actor
         self.rows = read_file(data_import).rows
         self.mapping = dict(data_import.mapping)
+        self.preset = data_import.options.get("preset")
         self.mode = data_import.options.get("duplicates", "skip")
         self.labels = labels(data_import)
         self.index = DuplicateIndex.from_database(self.entity_type)
@@ -239,7 +244,7 @@ class Run:
         return [self._apply(row, start + n + 1) for n, row in enumerate(batch)]
 
     def _apply(self, row: list, number: int, pending: PendingCreates | None = None) -> Outcome:
-        values = import_mapping.apply(self.mapping, row)
+        values = import_preset_rules.translate(self.preset, import_mapping.apply(self.mapping, row))
         return apply_row(
             self.entity_type, self.actor, values, self.mode, self.index, self.lookups,
             number, self.labels, pending,

@@ -90,7 +90,7 @@ def _queue_link(portal_user: PortalUser, kind: str, actor) -> None:
     token = password_token(portal_user, kind)
 
     def queue() -> None:
-        queues.enqueue(
+        queues.enqueue_durably(
             send_portal_password_link,
             user_id,
             token,
@@ -179,7 +179,7 @@ def authenticate(email: str, password: str, ip: str | None = None) -> PortalUser
     if not ok:
         accounts.record_failure(keys)
         raise SignInRefused("Invalid email or password.")
-    queues.connection().delete(keys[0][0])
+    accounts.forget_failures(keys[0][0])
     user.last_login_at = utcnow()
     db.session.flush()
     return user

@@ -184,7 +184,7 @@ def ask_for_csat(ticket: Ticket) -> SurveyResponse | None:
 def _enqueue_csat_email(response_id: int) -> None:
     from app.jobs import surveys as jobs
 
-    queues.enqueue(
+    queues.enqueue_durably(
         jobs.send_csat_email,
         response_id,
         actor=None,

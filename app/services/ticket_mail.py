@@ -77,7 +77,7 @@ def _on_ticket_event(event: str, ticket: Ticket, **details) -> None:
 def _enqueue(job_name: str, record_id: int) -> None:
     from app.jobs import ticket_mail as jobs
 
-    queues.enqueue(
+    queues.enqueue_durably(
         getattr(jobs, job_name),
         record_id,
         actor=None,

@@ -8,6 +8,7 @@ expires by itself once nobody looks at the ticket: nothing is written to the dat
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from datetime import datetime, timedelta
@@ -48,13 +49,18 @@ def touch(ticket_id: int, user, now: float | None = None) -> None:
     pipe.zadd(key, {str(user.id): now})
     pipe.zremrangebyscore(key, "-inf", now - VIEWING_SECONDS)
     pipe.expire(key, VIEWING_SECONDS)
-    pipe.execute()
+    # Presence is a courtesy: without Redis the ticket simply shows no other viewers.
+    with contextlib.suppress(*queues.REDIS_DOWN):
+        pipe.execute()
 
 
 def viewer_ids(ticket_id: int, now: float | None = None) -> list[int]:
     """The ids of everyone seen on the ticket in the last VIEWING_SECONDS, first seen first."""
     now = time.time() if now is None else now
-    members = queues.connection().zrangebyscore(_key(ticket_id), now - VIEWING_SECONDS, "+inf")
+    try:
+        members = queues.connection().zrangebyscore(_key(ticket_id), now - VIEWING_SECONDS, "+inf")
+    except queues.REDIS_DOWN:
+        return []
     return [int(member) for member in members]
 
 
@@ -91,4 +97,5 @@ def viewers(ticket_id: int, user, now: float | None = None) -> list[Viewer]:
 
 def leave(ticket_id: int, user) -> None:
     """Forget that `user` is viewing the ticket (they moved on)."""
-    queues.connection().zrem(_key(ticket_id), str(user.id))
+    with contextlib.suppress(*queues.REDIS_DOWN):
+        queues.connection().zrem(_key(ticket_id), str(user.id))

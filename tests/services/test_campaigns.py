@@ -98,13 +98,13 @@ def test_every_bad_field_is_reported_at_once_with_a_clear_message():
     )
     assert errors == {
         "name": "Name the campaign.",
-        "type": "Choose one of: email, social, event, webinar, content.",
+        "type": "Choose one of: email, social, event, webinar, content, sms.",
         "end_date": "The end date cannot be before the start date.",
         "budget": "Enter zero or more.",
         "actual_cost": "Use at most 2 decimals.",
         "expected_revenue": "Enter an amount, like 1200 or 99.50.",
         "currency": "Enter a three-letter currency code, like USD.",
-        "channels": "Choose channels from the list: EMAIL, SOCIAL:linkedin, SOCIAL:facebook, "
+        "channels": "Choose channels from the list: EMAIL, SMS, SOCIAL:linkedin, SOCIAL:facebook, "
         "SOCIAL:x, SOCIAL:instagram, SOCIAL:youtube, EVENT, WEBINAR, CONTENT, ADS, OTHER.",
         "impressions": "Enter a whole number, 0 or more.",
         "send_rate": "Enter messages per minute from 1 to 10000, or leave it empty for the "

@@ -16,11 +16,15 @@ def _administrators_only():
 
 from app.blueprints.admin import (  # noqa: E402,F401
     audit,
+    backups,
     custom_fields,
+    data,
     jobs,
     lead_scoring,
     models,
     roles,
+    sms,
     teams,
     users,
+    webhooks,
 )

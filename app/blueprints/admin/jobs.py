@@ -78,7 +78,9 @@ def _job_or_404(job_id: str) -> Job:
 @bp.get("/jobs")
 def jobs():
     states = [_queue_state(name) for name in current_app.config["RQ_QUEUES"]]
-    return render_template("admin/jobs.html", states=states, shown=FAILED_SHOWN)
+    return render_template(
+        "admin/jobs.html", states=states, shown=FAILED_SHOWN, kept=queues.outbox_pending()
+    )
 
 
 @bp.post("/jobs/<job_id>/retry")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-from app.blueprints.imports import views  # noqa: E402,F401
+from app.blueprints.imports import presets, views  # noqa: E402,F401

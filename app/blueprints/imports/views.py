@@ -65,6 +65,7 @@ def preview(import_id: int):
     """Save the mapping and show the first rows as the import would treat them."""
     data_import = _import_or_404(import_id)
     form = mapping_form(data_import, request.form)
+    queues.require_available()  # the import is committed before its job is queued
     try:
         imports.set_mapping(data_import, current_user, wanted_mapping(form), form.duplicates.data)
         rows = imports.preview(data_import, current_user)
@@ -80,6 +81,7 @@ def preview(import_id: int):
 def run(import_id: int):
     data_import = _import_or_404(import_id)
     form = mapping_form(data_import, request.form)
+    queues.require_available()  # the import is committed before its job is queued
     try:
         imports.set_mapping(data_import, current_user, wanted_mapping(form), form.duplicates.data)
         imports.submit(data_import, current_user)

@@ -36,4 +36,7 @@ def result(job_id: str):
     path = exports.result_path(job.meta.get("result_file"))
     if not job.is_finished or path is None:
         abort(404)
+    # A private file (a full data export) is for the user who asked for it only.
+    if job.meta.get("private") and job.meta.get("user_id") != current_user.id:
+        abort(404)
     return send_file(path, as_attachment=True, download_name=job.meta.get("download_name"))

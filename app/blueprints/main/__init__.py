@@ -1,4 +1,4 @@
-"""Home page, language switch and the health check."""
+"""Home page, language switch, the health check and the metrics for Prometheus."""
 
 from flask import Blueprint
 

@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import Response, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from app import queues
@@ -46,3 +46,28 @@ def healthz():
         checks["redis"] = f"error: {type(error).__name__}"
     healthy = all(value == "ok" for value in checks.values())
     return {"status": "ok" if healthy else "error", "checks": checks}, 200 if healthy else 503
+
+
+@bp.get("/metrics")
+@csrf.exempt
+@limiter.exempt
+def metrics():
+    """Prometheus metrics, for administrators: signed in, or a scraper sending an
+    administrator's API token as `Authorization: Bearer <token>`."""
+    from app.blueprints.api.auth import current_token
+    from app.observability import metrics as figures
+
+    user = current_user if current_user.is_authenticated else None
+    if user is None:
+        token = current_token()
+        user = token.user if token is not None and token.user.is_active else None
+    if user is None:
+        return Response(
+            "A signed-in administrator or an administrator's API token is required.\n",
+            401,
+            {"WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "text/plain"},
+        )
+    if not user.is_admin:
+        abort(403)
+    body = figures.render(current_app.config["RQ_QUEUES"], queues.outbox_pending)
+    return Response(body, 200, {"Content-Type": figures.CONTENT_TYPE, "Cache-Control": "no-store"})

@@ -21,5 +21,6 @@ from app.blueprints.marketing import (  # noqa: E402,F401
     people,
     segments,
     sequences,
+    sms_people,
     web_forms,
 )

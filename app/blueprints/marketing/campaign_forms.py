@@ -42,6 +42,7 @@ class CampaignForm(FlaskForm):
     channels = ChannelsField(_l("Channels"), validate_choice=False)
     segment_id = SelectField(_l("Target segment"), coerce=_optional_int, validate_choice=False)
     template_id = SelectField(_l("Email template"), coerce=_optional_int, validate_choice=False)
+    sms_body = TextAreaField(_l("Text message"), render_kw={"rows": 4, "maxlength": 640})
     send_rate = StringField(
         _l("Send rate (messages per minute)"), render_kw={"inputmode": "numeric"}
     )

@@ -4,7 +4,7 @@ cancel, and the final counts. Every action answers with the panel again."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from app import permissions
 from app.blueprints.marketing import bp
 from app.blueprints.marketing.campaigns import campaign_or_404
 from app.extensions import db
-from app.models.marketing import SendState
+from app.models.marketing import CampaignType, SendState
 from app.services import campaign_sending
 from app.services.validation import RecordInvalid
 
@@ -55,8 +55,9 @@ def send_panel(campaign_id: int):
 @bp.post("/campaigns/<int:campaign_id>/send/test")
 def send_test(campaign_id: int):
     campaign = campaign_or_404(campaign_id, "edit")
+    to = request.form.get("to") if campaign.type is CampaignType.SMS else None
     try:
-        address = campaign_sending.test_send(campaign, current_user)
+        address = campaign_sending.test_send(campaign, current_user, to)
     except RecordInvalid as invalid:
         return _panel(campaign, error=" ".join(invalid.errors.values()))
     except OSError as error:  # the mail server is down or refused the message

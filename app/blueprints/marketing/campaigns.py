@@ -17,8 +17,9 @@ from app.blueprints.record_forms import save_valid_form
 from app.extensions import db
 from app.htmx import render_page_or_fragment
 from app.models.identity import User
-from app.models.marketing import Campaign, EmailTemplate, Segment
+from app.models.marketing import Campaign, CampaignType, EmailTemplate, Segment
 from app.services import campaign_lists, campaign_metrics, campaigns
+from app.services.sms import campaigns as sms_campaigns
 from app.services.validation import RecordInvalid
 
 SEND_PANEL = "marketing.send_panel"
@@ -138,11 +139,13 @@ def campaign_show(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     segment = _readable(Segment, campaign.segment_id, "segment")
     template = _readable(EmailTemplate, campaign.template_id, "email_template")
-    show_send_panel = campaigns.has_email(campaign) and SEND_PANEL in current_app.view_functions
+    show_send_panel = campaigns.has_send(campaign) and SEND_PANEL in current_app.view_functions
+    is_sms = campaign.type is CampaignType.SMS
     return render_template(
         "marketing/campaigns_show.html",
         campaign=campaign,
         m=campaign_metrics.metrics(campaign),
+        sms=sms_campaigns.figures(campaign) if is_sms else None,
         definitions=campaign_metrics.definitions(),
         leads=campaign_metrics.attributed_leads(current_user, campaign),
         deals=campaign_metrics.attributed_deals(current_user, campaign),

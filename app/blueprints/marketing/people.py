@@ -93,6 +93,13 @@ def person_panel(entity: str, person_id: int):
 
 @bp.post("/people/<entity>/<int:person_id>/consent")
 def person_consent(entity: str, person_id: int):
+    return record_consent(entity, person_id, email_preferences.record_consent_for, _panel)
+
+
+def record_consent(entity: str, person_id: int, record_consent_for, panel):
+    """The consent form's post, for one channel: `record_consent_for` records a grant or a
+    withdrawal for the person; `panel` renders the channel's panel again (with the form's
+    errors, or a fresh form once recorded)."""
     person = person_or_404(entity, person_id, "edit")
     form = ConsentForm()
     granted = request.form.get("granted")
@@ -100,7 +107,7 @@ def person_consent(entity: str, person_id: int):
         abort(400)
     if form.validate():
         try:
-            email_preferences.record_consent_for(
+            record_consent_for(
                 person,
                 granted=granted == "yes",
                 note=form.note.data,
@@ -113,7 +120,7 @@ def person_consent(entity: str, person_id: int):
         else:
             db.session.commit()
             form = None
-    return _panel(entity, person, form)
+    return panel(entity, person, form)
 
 
 @bp.post("/people/<entity>/<int:person_id>/topics")

@@ -8,6 +8,7 @@ bp = Blueprint("public", __name__)
 from app.blueprints.public import (  # noqa: E402,F401
     landing_pages,
     mail_links,
+    sms_webhooks,
     views,
     web_tracking,
 )

@@ -10,7 +10,7 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import permissions, timezones
+from app import permissions, queues, timezones
 from app.blueprints.service import bp
 from app.blueprints.service.survey_forms import NpsRoundForm, SurveyPeriodForm
 from app.extensions import db
@@ -71,6 +71,7 @@ def surveys_send_nps():
     form = NpsRoundForm()
     if not form.validate_on_submit():
         return _form_again(form)
+    queues.require_available()  # the round is committed before its emails are queued
     try:
         nps_round = surveys.send_nps(current_user, form.survey_name.data, form.segment())
     except RecordInvalid as invalid:

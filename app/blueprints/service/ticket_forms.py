@@ -140,6 +140,7 @@ def _keep(field, model, record_id, label: str) -> None:
 class ReplyForm(FlaskForm):
     body = TextAreaField(_l("Message"), render_kw={"rows": 5})
     internal = BooleanField(_l("Internal note (only colleagues see it)"))
+    notify_sms = BooleanField(_l("Also text the customer that there is a reply"))
     attachments = MultipleFileField(_l("Attachments"))
 
     def show_errors(self, errors: dict) -> None:

@@ -36,6 +36,7 @@ from app.models.customers import Contact, Customer
 from app.models.identity import Team, User
 from app.models.service import Ticket, TicketCategory, TicketStatus
 from app.services import ticket_attachments, ticket_merge, tickets
+from app.services.sms import ticket_notices
 from app.services.validation import RecordInvalid
 
 
@@ -74,6 +75,8 @@ def _conversation_context(ticket: Ticket, reply_form: ReplyForm | None = None) -
         "attachments": files,
         "reply_form": reply_form or ReplyForm(formdata=None),
         "may_edit": permissions.can(current_user, "edit", "ticket", ticket),
+        "sms_number": ticket_notices.offer_masked(ticket),
+        "sms_by_comment": ticket_notices.by_comment(ticket),
     }
 
 
@@ -178,6 +181,8 @@ def _reply(ticket: Ticket, form: ReplyForm):
         ticket_attachments.save_attachment(
             ticket, upload.filename, upload.stream, actor=current_user, comment=comment
         )
+    if form.notify_sms.data:
+        ticket_notices.queue_reply_notice(comment, current_user)
     return comment
 
 

@@ -5,7 +5,9 @@
 // - data-autosubmit on a field submits its form when it changes: the language picker;
 // - data-select-on-focus on a read-only field selects its text (an address to copy);
 // - data-quiet-change on a field keeps its "change" event from its form (a search box
-//   that sends its own request as one types).
+//   that sends its own request as one types);
+// - data-shown-when="<field>=<value>" on an element in a form shows it only while the
+//   form's field has that value (the text of an SMS campaign).
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-dismiss]");
   if (!button) return;
@@ -30,4 +32,14 @@ document.addEventListener("focusin", (event) => {
   if (event.target.matches && event.target.matches("[data-select-on-focus]")) {
     event.target.select();
   }
+});
+function showWhen(form) {
+  form.querySelectorAll("[data-shown-when]").forEach((element) => {
+    const [name, value] = element.dataset.shownWhen.split("=");
+    const field = form.elements[name];
+    if (field) element.hidden = field.value !== value;
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.form) showWhen(event.target.form);
 });
