@@ -96,7 +96,7 @@ class _Stderr(logging.StreamHandler):
 
 
 def configure(log_format: str, level: str) -> None:
-    """Send every log record to stderr in the chosen format through one handler on the root
+    """Send log records to stderr in the chosen format through one handler on the root
     logger, installed once per process (create_app may run several times) and re-formatted
     when called again."""
     formatter = JsonFormatter() if log_format == "json" else TextFormatter()
@@ -108,4 +108,8 @@ def configure(log_format: str, level: str) -> None:
         handler.addFilter(_ContextFilter())
         root.addHandler(handler)
     handler.setFormatter(formatter)
-    root.setLevel(level)
+    # Rapport's own records at the chosen level; libraries' chatter (WeasyPrint's progress,
+    # say) only from WARNING up.
+    root.setLevel(logging.WARNING)
+    for name in ("rapport", "app"):
+        logging.getLogger(name).setLevel(level)
