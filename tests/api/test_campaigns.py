@@ -129,3 +129,20 @@ def test_reps_read_campaigns_and_support_agents_see_none(client, token_for):
     assert_error(client.get("/api/v1/campaigns", headers=agent), 403, "forbidden")
     assert_error(client.get(url, headers=agent), 404, "not_found")
     assert db.session.get(Campaign, campaign.id).name == "Kept"
+
+
+def test_an_sms_campaign_carries_its_text_over_the_api(client, token_for):
+    headers = token_for(make_user(Role.MARKETING))
+    text = "Hi {{ contact.first_name }}, our spring sale starts today."
+    created = client.post(
+        "/api/v1/campaigns",
+        json={"name": "Spring texts", "type": "SMS", "sms_body": text},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.get_json()
+    assert (created.get_json()["type"], created.get_json()["sms_body"]) == ("SMS", text)
+    url = f"/api/v1/campaigns/{created.get_json()['id']}"
+    too_long = client.patch(url, json={"sms_body": "x" * 1000}, headers=headers)
+    body = assert_error(too_long, 422, "unprocessable_entity")
+    assert "sms_body" in body["error"]["fields"]
+    assert client.get(url, headers=headers).get_json()["sms_body"] == text

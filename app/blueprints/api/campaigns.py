@@ -67,6 +67,10 @@ class CampaignWriteSchema(ma.Schema):
         metadata={"description": "Entered for channels Rapport cannot count (ads, events)."}
     )
     description = ma.fields.String()
+    sms_body = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The text of an SMS campaign (merge fields allowed)."},
+    )
     segment_id = ma.fields.Integer(allow_none=True)
     template_id = ma.fields.Integer(allow_none=True)
     send_rate = ma.fields.Integer(
