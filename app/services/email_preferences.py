@@ -115,7 +115,7 @@ def _people(address: str) -> tuple[int | None, int | None]:
     return contact_id, lead_id
 
 
-def _consent_record(
+def consent_record(
     address: str,
     *,
     granted: bool,
@@ -125,14 +125,18 @@ def _consent_record(
     detail: str = "",
     contact_id: int | None = None,
     lead_id: int | None = None,
+    channel: ConsentChannel = ConsentChannel.EMAIL,
 ) -> ConsentRecord:
-    if contact_id is None and lead_id is None:
+    """One piece of consent evidence (added to the session) for an email address, or for a
+    phone number on the SMS channel (kept in the same column); an email address without
+    people given is matched to its contact and lead."""
+    if channel is ConsentChannel.EMAIL and contact_id is None and lead_id is None:
         contact_id, lead_id = _people(address)
     record = ConsentRecord(
         email=address,
         contact_id=contact_id,
         lead_id=lead_id,
-        channel=ConsentChannel.EMAIL,
+        channel=channel,
         granted=granted,
         source=source[:40],
         detail=(detail or "")[:500],
@@ -157,7 +161,7 @@ def grant_consent(
     """Record that the address agreed to marketing email; also lifts a global unsubscribe
     (consent given again is a new decision)."""
     address = normalise(email)
-    record = _consent_record(
+    record = consent_record(
         address,
         granted=True,
         source=source,
@@ -186,7 +190,7 @@ def withdraw_consent(
 ) -> ConsentRecord:
     """Record that the address no longer agrees to marketing email."""
     address = normalise(email)
-    record = _consent_record(
+    record = consent_record(
         address,
         granted=False,
         source=source,

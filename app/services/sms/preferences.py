@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 
 from app import audit
 from app.extensions import db
-from app.models.base import utcnow
 from app.models.customers import Contact
 from app.models.marketing import ConsentChannel, ConsentRecord
 from app.models.sales import Lead
@@ -132,20 +131,17 @@ def _first_with_number(model, phone: str) -> int | None:
 
 def _record(phone: str, *, granted: bool, source: str, actor, ip, detail, people) -> ConsentRecord:
     contact_id, lead_id = people if people is not None else people_with_number(phone)
-    record = ConsentRecord(
-        email=phone,
+    return email_preferences.consent_record(
+        phone,
+        granted=granted,
+        source=source,
+        actor=actor,
+        ip=ip,
+        detail=detail,
         contact_id=contact_id,
         lead_id=lead_id,
         channel=ConsentChannel.SMS,
-        granted=granted,
-        source=source[:40],
-        detail=(detail or "")[:500],
-        ip=(ip or None) and ip[:45],
-        actor_id=getattr(actor, "id", None),
-        at=utcnow(),
     )
-    db.session.add(record)
-    return record
 
 
 def _audit_people(record: ConsentRecord, changes: dict) -> None:
