@@ -26,7 +26,7 @@ def test_an_administrator_backs_up_now_and_the_warning_goes(
     assert "No backups yet." in page.inner_text("main")
 
     page.click("#back-up-now")
-    page.wait_for_selector("#backup-progress .badge-success", timeout=30_000)
+    page.wait_for_selector("#backup-progress .badge-success", timeout=120_000)
     assert "Backup written: rapport-backup-" in page.inner_text("#backup-progress")
 
     page.reload()
